@@ -1,0 +1,149 @@
+"""The `storydesk` command line."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from agent.errors import InputError, StorydeskError
+from agent.settings import Settings, load_settings
+
+
+def _write(path: str | None, text: str) -> None:
+    if path in (None, "-"):
+        sys.stdout.write(text if text.endswith("\n") else text + "\n")
+        return
+    target = Path(path)  # type: ignore[arg-type]
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(text if text.endswith("\n") else text + "\n", encoding="utf-8")
+    except OSError as error:
+        raise InputError(f"cannot write {target} ({error.strerror}); choose another path") from None
+
+
+def cmd_schema(args: argparse.Namespace, settings: Settings) -> int:
+    """Print the JSON Schema of the story (or the cluster input)."""
+    from agent.schemas import SCHEMAS
+
+    _write(None, json.dumps(SCHEMAS[args.which].model_json_schema(), indent=2))
+    return 0
+
+
+def cmd_draft(args: argparse.Namespace, settings: Settings) -> int:
+    """Draft a story to the review point and write it."""
+    from agent.api import StoryAgent
+    from agent.render import render_html
+    from agent.schemas import load_cluster
+
+    if bool(args.cluster) == bool(args.cluster_id):
+        raise InputError("give a cluster file, or --cluster-id ID of a stored cluster (not both)")
+    source: Any = load_cluster(args.cluster) if args.cluster else args.cluster_id
+    started = time.perf_counter()
+    agent = StoryAgent(settings)
+    story = agent.draft(source)
+    seconds = time.perf_counter() - started
+    _write(args.out, story.model_dump_json(indent=2))
+    if args.html:
+        _write(args.html, render_html(story))
+    totals = agent.gateway.totals
+    fc = story.fact_check
+    print(
+        f"drafted {story.id} rev {story.revision} ({story.review.status}) in {seconds:.1f} s; "
+        f"model {story.provenance.backend}/{story.provenance.model}: {totals.calls} calls "
+        f"({totals.cached_calls} cached), {story.provenance.tokens.prompt} prompt + "
+        f"{story.provenance.tokens.completion} completion tokens; claims {fc.supported} supported, "
+        f"{fc.unsupported} unsupported, {fc.contradicted} contradicted; "
+        f"{len(story.review.flags)} flags; review thread {story.provenance.thread_id}",
+        file=sys.stderr,
+    )
+    return 0
+
+
+def cmd_review(args: argparse.Namespace, settings: Settings) -> int:
+    """Resume a drafted story with the editor's decision."""
+    from agent.api import StoryAgent
+
+    changes: dict[str, Any] = {}
+    if args.action == "edit":
+        if not args.changes:
+            raise InputError("edit needs --changes FILE: a JSON object of the fields to change")
+        try:
+            changes = json.loads(Path(args.changes).read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise InputError(f"{args.changes}: no such file") from None
+        except json.JSONDecodeError as error:
+            raise InputError(f"{args.changes}: not valid JSON ({error.msg}, line {error.lineno})") from None
+        if not isinstance(changes, dict):
+            raise InputError(f"{args.changes}: must hold a JSON object of fields to change")
+    agent = StoryAgent(settings)
+    if args.action == "show":
+        story = agent.pending(args.thread_id)
+    else:
+        decision = {"action": args.action, "reviewer": args.reviewer, "notes": args.notes, "changes": changes}
+        story = agent.review(args.thread_id, decision)
+    _write(args.out, story.model_dump_json(indent=2))
+    print(f"{story.id} rev {story.revision}: {story.review.status}", file=sys.stderr)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="storydesk",
+        description="Neutral, fact-checked news stories from clusters of articles.",
+    )
+    parser.add_argument("--no-cache", action="store_true", help="do not read or write the model response cache")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    schema = sub.add_parser("schema", help="print the JSON Schema of the story or the cluster input")
+    schema.add_argument("which", nargs="?", choices=["story", "cluster"], default="story")
+    schema.set_defaults(func=cmd_schema)
+
+    draft = sub.add_parser("draft", help="draft a story from a cluster, up to the editor's review")
+    draft.add_argument("cluster", nargs="?", help="cluster JSON file (see `storydesk schema cluster`)")
+    draft.add_argument("--cluster-id", help="draft a cluster from the article store instead")
+    draft.add_argument("--out", help="write the story JSON here (default: stdout)")
+    draft.add_argument("--html", help="also write a self-contained HTML page here")
+    draft.set_defaults(func=cmd_draft)
+
+    review = sub.add_parser("review", help="show, approve, edit or reject a drafted story")
+    review.add_argument("action", choices=["show", "approve", "edit", "reject"])
+    review.add_argument("thread_id", help="the review thread (the story's provenance.thread_id)")
+    review.add_argument("--reviewer", default="editor", help="who decides (default: editor)")
+    review.add_argument("--notes", default="", help="the editor's notes")
+    review.add_argument("--changes", help="for edit: a JSON file of the fields to change")
+    review.add_argument("--out", help="write the story JSON here (default: stdout)")
+    review.set_defaults(func=cmd_review)
+
+    for module in ("agent.store.cli", "evals.cli"):
+        try:
+            register = __import__(module, fromlist=["register"]).register
+        except ImportError as error:
+            if error.name and module.startswith(error.name):
+                continue  # that part is not installed
+            raise
+        register(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the storydesk command line; errors a user can fix print as one line."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        settings = load_settings(cache=False if args.no_cache else None)
+        return int(args.func(args, settings) or 0)
+    except StorydeskError as error:
+        print(f"storydesk: error: {error}", file=sys.stderr)
+        return error.exit_code
+    except KeyboardInterrupt:
+        print("storydesk: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

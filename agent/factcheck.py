@@ -1,0 +1,313 @@
+"""Check a claim against its evidence: rules first, then (optionally) the model's verdict.
+
+The rules carry most of the weight: every number, date, name and quoted phrase of a claim must
+occur in the evidence it cites, and most of its words must too. A claim that passes the rules
+but rephrases its evidence goes to the model. The same code runs in the graph and in the
+SummEdits evaluation.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from itertools import combinations
+from typing import Literal
+
+from agent.dates import find_dates
+from agent.schemas import Conflict, Evidence
+from agent.text import (
+    NUMBER_WORDS,
+    content_words,
+    contains_phrase,
+    jaccard,
+    names,
+    normalize,
+    numbers,
+    overlap,
+    quotes,
+    words,
+)
+
+VerdictName = Literal["supported", "unsupported", "contradicted"]
+
+SUPPORTED_OVERLAP = 0.75
+"""At or above this share of its words in the evidence (and no rule broken) a claim is supported."""
+UNSUPPORTED_OVERLAP = 0.3
+"""Below this share a claim is unsupported: it says mostly what the evidence does not."""
+SAME_SENTENCE_OVERLAP = 0.5
+"""A claim this close to one evidence sentence is about the same fact, so a changed number,
+name or negation there is a contradiction rather than a gap."""
+
+_NEGATION = re.compile(
+    r"\b(not|no|never|none|nobody|nothing|neither|nor|without|cannot)\b|n't\b", re.I
+)
+
+
+@dataclass(frozen=True)
+class Source:
+    """One evidence sentence."""
+
+    article_id: str
+    sentence_id: str
+    text: str
+    published_at: datetime
+
+
+@dataclass
+class ClaimResult:
+    verdict: VerdictName
+    reasons: list[str]
+    evidence: list[Source]
+    method: Literal["rules", "model"] = "rules"
+    recited: bool = False
+
+    @property
+    def note(self) -> str:
+        return "; ".join(self.reasons)
+
+    def evidence_models(self) -> list[Evidence]:
+        return [Evidence(article_id=s.article_id, quote=s.text) for s in self.evidence]
+
+
+Verifier = Callable[[str, list[Source]], tuple[VerdictName, str]]
+"""Judge a claim against evidence: (verdict, reason)."""
+
+
+def _negated(text: str) -> bool:
+    return bool(_NEGATION.search(normalize(text)))
+
+
+def _date_set(sources: list[Source]) -> set[str]:
+    dates: set[str] = set()
+    for source in sources:
+        for found in find_dates(source.text, source.published_at):
+            dates.add(found.date)
+            dates.add(found.date[:7])
+            dates.add(found.date[:4])
+    return dates
+
+
+def _has_word(haystack_lower: str, word: str) -> bool:
+    return re.search(r"(?<![A-Za-z])" + re.escape(word.lower()) + r"(?![a-z])", haystack_lower) is not None
+
+
+def best_matches(claim: str, pool: list[Source], k: int = 3) -> list[Source]:
+    """The pool sentences that share most of the claim's words."""
+    claim_words = set(content_words(claim))
+    if not claim_words:
+        return []
+    scored = []
+    for source in pool:
+        shared = len(claim_words & set(content_words(source.text)))
+        if shared:
+            scored.append((shared, -len(source.text), source))
+    scored.sort(key=lambda item: (item[0], item[1]), reverse=True)
+    return [source for _, _, source in scored[:k]]
+
+
+def rule_check(
+    claim: str,
+    cited: list[Source],
+    *,
+    claim_date: str | None = None,
+    known_names: str = "",
+) -> tuple[list[str], bool, float]:
+    """Apply the rules; return (problems, is_contradiction, word overlap)."""
+    if not cited:
+        return ["cites no evidence"], False, 0.0
+    evidence_text = normalize(" ".join(s.text for s in cited))
+    lower = evidence_text.lower()
+    problems: list[str] = []
+    contradiction = False
+    closest = max(cited, key=lambda s: overlap(claim, s.text))
+    close = overlap(claim, closest.text) >= SAME_SENTENCE_OVERLAP
+
+    for quote in quotes(claim):
+        if not contains_phrase(evidence_text, quote):
+            problems.append(f'the quote "{quote}" is not verbatim in the evidence')
+
+    evidence_numbers = numbers(evidence_text)
+    for value in numbers(claim):
+        if not any(abs(value - other) < 1e-9 for other in evidence_numbers):
+            shown = f"{value:g}"
+            problems.append(f"the number {shown} is not in the evidence")
+            if close and numbers(closest.text):
+                contradiction = True
+
+    published = cited[0].published_at
+    evidence_dates = _date_set(cited)
+    claim_dates = [claim_date] if claim_date else []
+    claim_dates += [d.date for d in find_dates(claim, published)]
+    for value in claim_dates:
+        if value not in evidence_dates:
+            problems.append(f"the date {value} is not what the evidence gives")
+            if close and evidence_dates:
+                contradiction = True
+
+    names_lower = (lower + " " + known_names.lower())
+    for name in names(claim):
+        missing = [p for p in name.split() if len(p) > 2 and not _has_word(names_lower, p)]
+        if missing:
+            problems.append(f"the name {' '.join(missing)} is not in the evidence")
+            if close:
+                contradiction = True
+
+    if _negated(claim) != _negated(closest.text) and close:
+        problems.append("the claim and its evidence differ in negation")
+        contradiction = True
+
+    return problems, contradiction, overlap(claim, evidence_text)
+
+
+def check_claim(
+    claim: str,
+    cited: list[Source],
+    pool: list[Source],
+    *,
+    claim_date: str | None = None,
+    known_names: str = "",
+    verifier: Verifier | None = None,
+    min_overlap: float = UNSUPPORTED_OVERLAP,
+) -> ClaimResult:
+    """Check one claim against the sentences it cites, falling back to the best in the pool."""
+    result = _check(claim, cited, claim_date, known_names, verifier, min_overlap)
+    if result.verdict == "supported" or not pool:
+        return result
+    # The claim may be true but mis-cited (weak models cite the wrong sentence): try the
+    # sentences that share most of its words; keep the citation only if they pass the rules.
+    alternatives = [s for s in best_matches(claim, pool) if s not in cited]
+    if alternatives:
+        retry = _check(claim, alternatives[:2], claim_date, known_names, verifier, min_overlap)
+        if retry.verdict == "supported":
+            retry.recited = True
+            retry.reasons = ["citation corrected to the sentences that support it"]
+            return retry
+        if result.verdict == "unsupported" and retry.verdict == "contradicted":
+            return retry
+    return result
+
+
+def _check(
+    claim: str,
+    cited: list[Source],
+    claim_date: str | None,
+    known_names: str,
+    verifier: Verifier | None,
+    min_overlap: float,
+) -> ClaimResult:
+    problems, contradiction, share = rule_check(
+        claim, cited, claim_date=claim_date, known_names=known_names
+    )
+    if problems:
+        return ClaimResult("contradicted" if contradiction else "unsupported", problems, cited)
+    if share < min_overlap:
+        return ClaimResult(
+            "unsupported",
+            [f"only {share:.0%} of its words are in the evidence"],
+            cited,
+        )
+    if share >= SUPPORTED_OVERLAP or verifier is None:
+        return ClaimResult("supported", [], cited)
+    verdict, reason = verifier(claim, cited)
+    return ClaimResult(verdict, [reason] if reason else [], cited, method="model")
+
+
+# --------------------------------------------------------------------------- conflicts
+
+_UNITS: dict[str, tuple[str, ...]] = {
+    "duration in minutes": ("minute", "minutes", "hour", "hours", "min"),
+    "deaths": ("killed", "dead", "died", "deaths", "fatalities", "lives"),
+    "injuries": ("injured", "wounded", "hurt", "injuries"),
+    "percent": ("percent", "%", "per cent"),
+    "people": ("people", "protesters", "demonstrators", "workers", "residents", "troops",
+               "soldiers", "migrants", "students", "passengers", "votes", "members"),
+    "money": ("dollars", "euros", "yen", "pounds", "$", "€", "£"),
+}
+_HOUR_WORDS = re.compile(r"\b(half an hour|an hour and a half|an hour|one hour|hour-long)\b", re.I)
+_HOUR_VALUES = {"half an hour": 30.0, "an hour and a half": 90.0, "an hour": 60.0,
+                "one hour": 60.0, "hour-long": 60.0}
+
+
+@dataclass
+class Quantity:
+    unit: str
+    value: float
+    source: Source
+    words: set[str] = field(default_factory=set)
+
+
+def quantities(source: Source) -> list[Quantity]:
+    """Numbers with a unit in the sentence (durations in minutes)."""
+    text = normalize(source.text)
+    found: list[Quantity] = []
+    context = set(content_words(text))
+    for match in _HOUR_WORDS.finditer(text):
+        found.append(Quantity("duration in minutes", _HOUR_VALUES[match.group(1).lower()], source, context))
+    pattern = r"([$€£])?\s?(\d{1,3}(?:,\d{3})+|\d+(?:\.\d+)?|\b(?:" + "|".join(NUMBER_WORDS) + r")\b)\s*(%)?"
+    for match in re.finditer(pattern, text, re.I):
+        before = text[max(0, match.start() - 1):match.start() + 1]
+        raw = match.group(2).lower()
+        value = float(NUMBER_WORDS[raw]) if raw in NUMBER_WORDS else float(raw.replace(",", ""))
+        if 1900 <= value <= 2100 and not match.group(1) and not match.group(3):
+            continue  # a year
+        after = " ".join(words(text[match.end():match.end() + 40])[:4])
+        tail = text[match.end():match.end() + 3]
+        unit = None
+        if match.group(1) or "$" in before:
+            unit = "money"
+        elif match.group(3) or tail.startswith("%"):
+            unit = "percent"
+        else:
+            for name, keys in _UNITS.items():
+                if any(re.search(r"\b" + re.escape(k) + r"\b", after) for k in keys if k.isalpha()):
+                    unit = name
+                    break
+        if unit is None:
+            continue
+        if unit == "duration in minutes" and re.match(r"\s*hours?\b", text[match.end():]):
+            value *= 60
+        if unit == "money" and re.match(r"\s*(million|billion)", text[match.end():], re.I):
+            value *= 1e6 if "million" in text[match.end():match.end() + 10].lower() else 1e9
+        found.append(Quantity(unit, value, source, context))
+    return found
+
+
+def find_conflicts(pool: list[Source]) -> list[Conflict]:
+    """Figures that different articles give differently for the same thing."""
+    by_unit: dict[str, list[Quantity]] = {}
+    for source in pool:
+        for quantity in quantities(source):
+            by_unit.setdefault(quantity.unit, []).append(quantity)
+    conflicts: list[Conflict] = []
+    seen: set[tuple[str, str, str]] = set()
+    for unit, items in by_unit.items():
+        for a, b in combinations(items, 2):
+            if a.source.article_id == b.source.article_id:
+                continue
+            if abs(a.value - b.value) <= 0.05 * max(a.value, b.value):
+                continue
+            if jaccard(a.words, b.words) < 0.15:
+                continue
+            key = (unit, *sorted((a.source.sentence_id, b.source.sentence_id)))
+            if key in seen:
+                continue
+            # Two articles may agree elsewhere on one of the values: then it is no conflict.
+            values_a = {q.value for q in items if q.source.article_id == a.source.article_id}
+            values_b = {q.value for q in items if q.source.article_id == b.source.article_id}
+            if values_a & values_b:
+                continue
+            seen.add(key)
+            conflicts.append(
+                Conflict(
+                    about=f"{unit}: {a.value:g} ({a.source.article_id}) vs {b.value:g} "
+                    f"({b.source.article_id})",
+                    values=[
+                        Evidence(article_id=a.source.article_id, quote=a.source.text),
+                        Evidence(article_id=b.source.article_id, quote=b.source.text),
+                    ],
+                    note="the sources disagree; the story must not settle it silently",
+                )
+            )
+    return conflicts

@@ -1,0 +1,165 @@
+"""assemble (deterministic): the story, with every count computed from data."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from langgraph.config import get_config
+from langgraph.runtime import Runtime
+
+from agent.context import Context, context_of
+from agent.nodes.common import article_ids_of, evidence_of
+from agent.prompts import load_prompt
+from agent.schemas import (
+    Bias,
+    Coverage,
+    CoverageItem,
+    Distribution,
+    FactCheck,
+    Flag,
+    Party,
+    Provenance,
+    Review,
+    Side,
+    Story,
+    SummarySentence,
+    TimelineEvent,
+    Tokens,
+)
+from agent.state import Evidence
+
+BLINDSPOT_SHARE = 10.0
+"""A side with at most this percentage of the rated articles barely covered the story."""
+BLINDSPOT_MIN_RATED = 3
+"""Below this many rated articles the meter says too little to call a blindspot."""
+
+
+def bias_meter(evidence: Evidence) -> Bias:
+    """Count articles by side (syndicated copies once) and outlets."""
+    originals = evidence.originals()
+    counts = {"left": 0, "center": 0, "right": 0}
+    unrated = 0
+    for article in originals:
+        if article.side is None:
+            unrated += 1
+        else:
+            counts[article.side] += 1
+    rated = sum(counts.values())
+
+    def share(side: str) -> float:
+        return round(100.0 * counts[side] / rated, 1) if rated else 0.0
+
+    return Bias(
+        sources=len({a.outlet.strip().lower() for a in evidence.articles}),
+        articles=len(originals),
+        left=counts["left"],
+        center=counts["center"],
+        right=counts["right"],
+        unrated=unrated,
+        distribution=Distribution(left=share("left"), center=share("center"), right=share("right")),
+    )
+
+
+def coverage_of(evidence: Evidence) -> Coverage:
+    """List every article (copies too) under its side."""
+    coverage = Coverage()
+    for article in evidence.articles:
+        item = CoverageItem(
+            article_id=article.id,
+            outlet=article.outlet,
+            title=article.title,
+            url=article.url,
+            duplicate_of=article.duplicate_of,
+        )
+        getattr(coverage, article.side or "unrated").append(item)
+    return coverage
+
+
+def blindspot_of(bias: Bias) -> Side | None:
+    """The one side (left or right) that barely covered a story the other sides did."""
+    rated = bias.left + bias.center + bias.right
+    if rated < BLINDSPOT_MIN_RATED:
+        return None
+    low = [
+        side
+        for side in ("left", "right")
+        if getattr(bias.distribution, side) <= BLINDSPOT_SHARE
+    ]
+    return low[0] if len(low) == 1 else None  # type: ignore[return-value]
+
+
+def provenance_of(state: dict[str, Any], context: Context, evidence: Evidence) -> Provenance:
+    calls = state.get("calls") or []
+    prompt_ids = ["prefix"] + sorted({c["prompt_id"] for c in calls})
+    gateway = context.get_gateway()
+    return Provenance(
+        backend=gateway.backend_name,
+        model=gateway.model,
+        prompts={pid: f"{load_prompt(pid).version}+{load_prompt(pid).sha256}" for pid in prompt_ids},
+        article_ids=[a.id for a in evidence.articles],
+        tokens=Tokens(
+            prompt=sum(c["prompt_tokens"] for c in calls),
+            completion=sum(c["completion_tokens"] for c in calls),
+        ),
+        seconds=round(time.time() - state["started_at"], 2) if state.get("started_at") else round(sum(c["seconds"] for c in calls), 2),
+        created_at=context.get_now(),
+    )
+
+
+def story_id(cluster_id: str, thread_id: str | None) -> str:
+    """One story per draft thread: redrafting a cluster makes a new story, not a clash."""
+    suffix = thread_id.rsplit(":", 1)[-1] if thread_id and ":" in thread_id else thread_id
+    return f"story-{cluster_id}" + (f"-{suffix}" if suffix else "")
+
+
+def build_story(state: dict[str, Any], context: Context, thread_id: str | None = None) -> Story:
+    """Put the checked sections, the meter and the provenance together."""
+    evidence = evidence_of(state)
+    bias = bias_meter(evidence)
+    classification = state["classification"]
+
+    def cites(item: dict[str, Any]) -> list[str]:
+        return article_ids_of(item.get("sentences", []))
+
+    flags = [Flag.model_validate(f) for f in state.get("flags") or []]
+    provenance = provenance_of(state, context, evidence)
+    if thread_id:
+        provenance = provenance.model_copy(update={"thread_id": thread_id})
+    return Story(
+        id=story_id(evidence.cluster_id, thread_id),
+        cluster_id=evidence.cluster_id,
+        revision=1,
+        title=classification["title"],
+        category=classification["category"],
+        sentiment=classification["sentiment"],
+        summary=[SummarySentence(text=i["text"], citations=cites(i)) for i in state.get("summary") or []],
+        timeline=[
+            TimelineEvent(date=i["date"], precision=i["precision"], event=i["event"], citations=cites(i))
+            for i in state.get("timeline") or []
+        ],
+        who_benefited=[
+            Party(party=i["party"], explanation=i["explanation"], citations=cites(i))
+            for i in state.get("who_benefited") or []
+        ],
+        who_impacted=[
+            Party(party=i["party"], explanation=i["explanation"], citations=cites(i))
+            for i in state.get("who_impacted") or []
+        ],
+        section_notes=dict(state.get("section_notes") or {}),
+        bias=bias,
+        coverage=coverage_of(evidence),
+        blindspot=blindspot_of(bias),
+        fact_check=FactCheck.model_validate(state["fact_check"]),
+        review=Review(status="needs_review", flags=flags),
+        provenance=provenance,
+    )
+
+
+def assemble(state: dict[str, Any], runtime: Runtime[Context]) -> dict[str, Any]:
+    """Build the story for review."""
+    context = context_of(runtime)
+    thread_id = (get_config().get("configurable") or {}).get("thread_id")
+    story = build_story(state, context, thread_id)
+    data = story.model_dump(mode="json")
+    return {"story": data, "history": [data]}

@@ -1,0 +1,129 @@
+"""What the model-calling nodes share: the evidence prefix, id enums, and the call record."""
+
+from __future__ import annotations
+
+from typing import Any, Literal, TypeVar
+
+from pydantic import BaseModel
+
+from agent.context import Context
+from agent.errors import ModelOutputError
+from agent.llm.gateway import LLMResult
+from agent.prompts import RenderedPrompt, load_prompt
+from agent.state import CallRecord, Evidence
+
+T = TypeVar("T", bound=BaseModel)
+
+
+def evidence_of(state: dict[str, Any]) -> Evidence:
+    return Evidence.model_validate(state["evidence"])
+
+
+def format_evidence(evidence: Evidence) -> str:
+    """Number the selected sentences under their article, as every prompt shows them."""
+    selected = set(evidence.selected)
+    blocks = []
+    for article in evidence.originals():
+        lines = [s for s in article.sentences if s.id in selected]
+        if not lines:
+            continue
+        header = (
+            f"Article {article.id}: {article.outlet} ({article.lean}), published "
+            f"{article.published_at.date().isoformat()}: {article.title}"
+        )
+        blocks.append("\n".join([header, *(f"[{s.id}] {s.text}" for s in lines)]))
+    return "\n\n".join(blocks)
+
+
+def id_enum(ids: list[str]) -> Any:
+    """A Literal of the given ids, so constrained decoding cannot cite one that does not exist."""
+    if not ids:
+        raise ValueError("no ids to cite")
+    return Literal[tuple(ids)]
+
+
+def with_prefix(context: Context, evidence: Evidence, task: RenderedPrompt) -> RenderedPrompt:
+    """Put the shared instructions-and-evidence prefix before a task prompt."""
+    prefix = load_prompt("prefix").render(
+        today=context.get_now().date().isoformat(), evidence=format_evidence(evidence)
+    )
+    return RenderedPrompt(
+        id=task.id,
+        version=task.version,
+        template_sha256=task.template_sha256,
+        messages=prefix.messages + task.messages,
+    )
+
+
+def ask(
+    context: Context,
+    node: str,
+    prompt: RenderedPrompt,
+    output: type[T],
+    *,
+    max_tokens: int,
+) -> tuple[T, CallRecord]:
+    """Call the model through the gateway and record the call for provenance."""
+    result: LLMResult[T] = context.get_gateway().structured(prompt, output, max_tokens=max_tokens)
+    return result.value, record(node, result)
+
+
+def try_ask(
+    context: Context,
+    node: str,
+    prompt: RenderedPrompt,
+    output: type[T],
+    *,
+    max_tokens: int,
+    section: str,
+) -> tuple[T | None, list[CallRecord], list[dict[str, Any]]]:
+    """Like ask(), but a model that keeps failing the schema yields None and a flag, not a crash.
+
+    The node then falls back to the evidence itself (true by construction), as DESIGN.md asks.
+    """
+    try:
+        value, call = ask(context, node, prompt, output, max_tokens=max_tokens)
+    except ModelOutputError as error:
+        calls = [failed_record(node, prompt, error)]
+        flag = {
+            "kind": "fallback",
+            "section": section,
+            "index": None,
+            "message": f"{node}: the model's output stayed invalid ({error}); the evidence "
+            "stands in",
+        }
+        return None, calls, [flag]
+    return value, [call], []
+
+
+def failed_record(node: str, prompt: RenderedPrompt, error: ModelOutputError) -> CallRecord:
+    usage = error.usage
+    return CallRecord(
+        node=node,
+        prompt_id=prompt.id,
+        prompt=prompt.label,
+        prompt_tokens=getattr(usage, "prompt_tokens", 0),
+        completion_tokens=getattr(usage, "completion_tokens", 0),
+        seconds=round(getattr(usage, "seconds", 0.0), 3),
+        cached=False,
+    )
+
+
+def record(node: str, result: LLMResult[Any]) -> CallRecord:
+    return CallRecord(
+        node=node,
+        prompt_id=result.prompt.id,
+        prompt=result.prompt.label,
+        prompt_tokens=result.usage.prompt_tokens,
+        completion_tokens=result.usage.completion_tokens,
+        seconds=round(result.usage.seconds, 3),
+        cached=result.usage.cached,
+    )
+
+
+def article_ids_of(sentence_ids: list[str]) -> list[str]:
+    """Map sentence ids (a3.s7) to their article ids, keeping first-seen order."""
+    seen: dict[str, None] = {}
+    for sentence_id in sentence_ids:
+        seen.setdefault(sentence_id.rsplit(".s", 1)[0], None)
+    return list(seen)

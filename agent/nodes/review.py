@@ -1,0 +1,90 @@
+"""human_review: pause for the editor; finalize: record the decision. Nothing happens before
+the interrupt that a resume would repeat."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from langgraph.runtime import Runtime
+from langgraph.types import interrupt
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from agent.context import Context, context_of
+from agent.errors import InputError
+from agent.schemas import Story
+
+EDITABLE = ("title", "category", "sentiment", "summary", "timeline", "who_benefited",
+            "who_impacted", "section_notes")
+"""What an editor may change; counts, meter, coverage and provenance come from data."""
+
+
+class ReviewDecision(BaseModel):
+    """The editor's answer to a story waiting for review."""
+
+    model_config = ConfigDict(extra="forbid")
+    action: Literal["approve", "edit", "reject"]
+    reviewer: str = Field(min_length=1)
+    notes: str = ""
+    changes: dict[str, Any] = Field(
+        default_factory=dict, description=f"For edit: new values of {', '.join(EDITABLE)}."
+    )
+
+
+def apply_decision(story: Story, decision: ReviewDecision) -> Story:
+    """Return the story after the decision; an edit is a new revision, checked like any story."""
+    review = story.review.model_copy(update={"reviewer": decision.reviewer, "notes": decision.notes})
+    if decision.action == "approve":
+        return story.model_copy(update={"review": review.model_copy(update={"status": "approved"})})
+    if decision.action == "reject":
+        return story.model_copy(update={"review": review.model_copy(update={"status": "rejected"})})
+    unknown = sorted(set(decision.changes) - set(EDITABLE))
+    if unknown:
+        raise InputError(
+            f"an edit may change {', '.join(EDITABLE)}; not {', '.join(unknown)}"
+        )
+    if not decision.changes:
+        raise InputError("an edit needs `changes`: the fields to change and their new values")
+    data = story.model_dump(mode="json")
+    data.update(decision.changes)
+    data["revision"] = story.revision + 1
+    data["review"] = {**review.model_dump(mode="json"), "status": "needs_review"}
+    try:
+        edited = Story.model_validate(data)
+    except ValidationError as error:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in error.errors()[:5]
+        )
+        raise InputError(f"the edited story is not valid: {problems}") from None
+    known = set(story.provenance.article_ids)
+    stray = sorted(edited.cited_ids() - known)
+    if stray:
+        raise InputError(
+            f"the edit cites articles that are not in the cluster: {', '.join(stray)}"
+        )
+    return edited
+
+
+def human_review(state: dict[str, Any], runtime: Runtime[Context]) -> dict[str, Any]:
+    """Wait for the editor's decision on the current revision."""
+    story = Story.model_validate(state["story"])
+    answer = interrupt({"story": state["story"], "actions": ["approve", "edit", "reject"]})
+    decision = ReviewDecision.model_validate(answer)
+    updated = apply_decision(story, decision)
+    data = updated.model_dump(mode="json")
+    return {"story": data, "history": [data], "decision": decision.model_dump(mode="json")}
+
+
+def finalize(state: dict[str, Any], runtime: Runtime[Context]) -> dict[str, Any]:
+    """Store every revision of the reviewed story (never overwriting one)."""
+    context = context_of(runtime)
+    store = context.store
+    if store is None:
+        from agent.store import open_store
+
+        store = open_store(context.get_settings())
+    latest: dict[int, dict[str, Any]] = {}
+    for data in state.get("history") or []:
+        latest[data["revision"]] = data  # a revision's last state: drafted, then reviewed
+    for _, data in sorted(latest.items()):
+        store.save_story(Story.model_validate(data))
+    return {}

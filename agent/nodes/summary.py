@@ -1,0 +1,88 @@
+"""draft_summary: a neutral summary whose every sentence cites the evidence it rests on."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from langgraph.runtime import Runtime
+from pydantic import BaseModel, Field, create_model
+
+from agent.context import Context, context_of
+from agent.nodes.common import evidence_of, id_enum, try_ask, with_prefix
+from agent.prompts import load_prompt
+from agent.state import Evidence
+from agent.text import normalize, words
+
+MAX_SENTENCES = 5
+MIN_SENTENCES = 3
+
+
+def summary_model(evidence: Evidence) -> type[BaseModel]:
+    """The schema the model fills: sentence ids first (chosen), then the text (phrased)."""
+    item = create_model(
+        "SummaryItem",
+        cites=(list[id_enum(evidence.selected)], Field(min_length=1, max_length=3)),  # type: ignore[valid-type]
+        text=(str, Field(min_length=1, max_length=320)),
+    )
+    return create_model(
+        "SummaryDraft",
+        sentences=(list[item], Field(min_length=1, max_length=MAX_SENTENCES)),  # type: ignore[valid-type]
+    )
+
+
+def is_prose(text: str, minimum_words: int = 4) -> bool:
+    """True for a real sentence: enough words, not just a date or a list of ids."""
+    return len([w for w in words(text) if len(w) > 1]) >= minimum_words
+
+
+def lead_summary(evidence: Evidence, limit: int = 3) -> list[dict[str, Any]]:
+    """An extractive summary from the articles' lead sentences, true by construction."""
+    chosen: list[dict[str, Any]] = []
+    seen: set[str] = set()
+    for article in evidence.originals():
+        for sentence in article.sentences:
+            if sentence.id in evidence.selected and is_prose(sentence.text):
+                key = normalize(sentence.text).lower()
+                if key not in seen:
+                    seen.add(key)
+                    chosen.append({"text": sentence.text, "sentences": [sentence.id]})
+                break
+        if len(chosen) >= limit:
+            break
+    return chosen
+
+
+def draft_summary(state: dict[str, Any], runtime: Runtime[Context]) -> dict[str, Any]:
+    """Ask the model for the summary; keep the sentences that are prose and cite evidence."""
+    context = context_of(runtime)
+    evidence = evidence_of(state)
+    prompt = with_prefix(context, evidence, load_prompt("summary").render())
+    draft, calls, flags = try_ask(
+        context, "draft_summary", prompt, summary_model(evidence), max_tokens=600, section="summary"
+    )
+    sentences: list[dict[str, Any]] = []
+    seen: set[str] = set()
+    for item in draft.sentences if draft is not None else []:  # type: ignore[attr-defined]
+        text = " ".join(item.text.split())
+        key = normalize(text).lower()
+        if is_prose(text) and key not in seen:
+            seen.add(key)
+            sentences.append({"text": text, "sentences": list(dict.fromkeys(item.cites))})
+    if len(sentences) < MIN_SENTENCES:
+        # Too little usable prose from the model: the articles' leads complete the summary.
+        added = [
+            lead for lead in lead_summary(evidence, limit=MIN_SENTENCES + len(sentences))
+            if normalize(lead["text"]).lower() not in seen
+        ][: MIN_SENTENCES - len(sentences)]
+        if added:
+            sentences.extend(added)
+            flags.append(
+                {
+                    "kind": "fallback",
+                    "section": "summary",
+                    "index": None,
+                    "message": f"the model gave {len(sentences) - len(added)} usable summary "
+                    f"sentences; {len(added)} lead sentences of the articles were added verbatim",
+                }
+            )
+    return {"summary": sentences, "calls": calls, "flags": flags}

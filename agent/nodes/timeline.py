@@ -1,0 +1,159 @@
+"""extract_timeline: dates found by rule in the evidence, events phrased by the model."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from langgraph.runtime import Runtime
+from pydantic import BaseModel, Field, create_model
+
+from agent.context import Context, context_of
+from agent.dates import find_dates
+from agent.nodes.common import evidence_of, id_enum, try_ask, with_prefix
+from agent.nodes.summary import is_prose
+from agent.prompts import load_prompt
+from agent.state import Evidence
+from agent.text import content_words, jaccard
+
+MAX_CANDIDATES = 14
+MAX_EVENTS = 8
+_PRECISION_RANK = {"day": 0, "month": 1, "year": 2}
+
+
+def date_candidates(evidence: Evidence) -> list[dict[str, Any]]:
+    """Every date the selected sentences speak of, resolved against their article's date."""
+    selected = set(evidence.selected)
+    found: list[dict[str, Any]] = []
+    seen: set[tuple[str, str]] = set()
+    for article in evidence.originals():
+        for sentence in article.sentences:
+            if sentence.id not in selected:
+                continue
+            for date in find_dates(sentence.text, article.published_at):
+                key = (date.date, sentence.id)
+                if key in seen:
+                    continue
+                seen.add(key)
+                found.append(
+                    {
+                        "date": date.date,
+                        "precision": date.precision,
+                        "expression": date.expression,
+                        "sentence": sentence.id,
+                        "article": article.id,
+                        "text": sentence.text,
+                    }
+                )
+    # Most corroborated dates first, then the most precise; keep the list short for the prompt.
+    support = {c["date"]: len({x["article"] for x in found if x["date"] == c["date"]}) for c in found}
+    found.sort(key=lambda c: (-support[c["date"]], _PRECISION_RANK[c["precision"]], c["date"]))
+    kept = found[:MAX_CANDIDATES]
+    kept.sort(key=lambda c: (c["date"], c["sentence"]))
+    for index, candidate in enumerate(kept, start=1):
+        candidate["id"] = f"d{index}"
+    return kept
+
+
+def timeline_model(candidates: list[dict[str, Any]]) -> type[BaseModel]:
+    item = create_model(
+        "TimelineItem",
+        candidate=(id_enum([c["id"] for c in candidates]), ...),
+        event=(str, Field(min_length=1, max_length=240)),
+    )
+    return create_model(
+        "TimelineDraft",
+        events=(list[item], Field(min_length=0, max_length=6)),  # type: ignore[valid-type]
+    )
+
+
+def _strip_date(text: str, expression: str) -> str:
+    """Remove a leading date from the event text ('Jan. 15: ...' -> '...')."""
+    text = " ".join(text.split())
+    pattern = re.compile(r"^\s*(on\s+)?" + re.escape(expression) + r"\s*[:,\-–]?\s*", re.I)
+    return pattern.sub("", text).strip() or text
+
+
+def _merge(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Merge events of the same date that tell the same thing; their citations join."""
+    merged: list[dict[str, Any]] = []
+    for event in events:
+        words_here = set(content_words(event["event"]))
+        for other in merged:
+            if other["date"] == event["date"] and jaccard(words_here, content_words(other["event"])) >= 0.5:
+                other["sentences"] = list(dict.fromkeys(other["sentences"] + event["sentences"]))
+                break
+        else:
+            merged.append(event)
+    return merged
+
+
+def corroborate(events: list[dict[str, Any]], candidates: list[dict[str, Any]]) -> None:
+    """Cite every other sentence that gives the same date and tells the same event."""
+    for event in events:
+        words_here = set(content_words(event["event"]))
+        for candidate in candidates:
+            if candidate["date"] != event["date"] or candidate["sentence"] in event["sentences"]:
+                continue
+            if jaccard(words_here, content_words(candidate["text"])) >= 0.3:
+                event["sentences"].append(candidate["sentence"])
+
+
+def extract_timeline(state: dict[str, Any], runtime: Runtime[Context]) -> dict[str, Any]:
+    """Find the dated candidates; let the model pick and phrase the events."""
+    context = context_of(runtime)
+    evidence = evidence_of(state)
+    candidates = date_candidates(evidence)
+    if not candidates:
+        return {
+            "timeline": [],
+            "section_notes": {"timeline": "Not enough evidence: the sources give no dates."},
+        }
+    by_id = {c["id"]: c for c in candidates}
+    listing = "\n".join(
+        f"{c['id']}: {c['date']} ({c['precision']}; \"{c['expression']}\" in {c['sentence']})"
+        for c in candidates
+    )
+    prompt = with_prefix(context, evidence, load_prompt("timeline").render(candidates=listing))
+    draft, calls, flags = try_ask(
+        context, "extract_timeline", prompt, timeline_model(candidates), max_tokens=500,
+        section="timeline",
+    )
+    events: list[dict[str, Any]] = []
+    used: set[str] = set()
+    for item in draft.events if draft is not None else []:  # type: ignore[attr-defined]
+        candidate = by_id[item.candidate]
+        if candidate["id"] in used:
+            continue
+        used.add(candidate["id"])
+        text = _strip_date(item.event, candidate["expression"])
+        events.append(
+            {
+                "date": candidate["date"],
+                "precision": candidate["precision"],
+                "event": text if is_prose(text, 3) else candidate["text"],
+                "sentences": [candidate["sentence"]],
+                "phrased_by": "model" if is_prose(text, 3) else "evidence",
+            }
+        )
+    # Dates the model passed over are still events the sources state: keep them, in the
+    # evidence's own words, so background ("took office in October 2025") is not lost.
+    covered = {e["date"] for e in events}
+    for candidate in candidates:
+        if len(events) >= MAX_EVENTS:
+            break
+        if candidate["date"] not in covered and is_prose(candidate["text"]):
+            covered.add(candidate["date"])
+            events.append(
+                {
+                    "date": candidate["date"],
+                    "precision": candidate["precision"],
+                    "event": candidate["text"],
+                    "sentences": [candidate["sentence"]],
+                    "phrased_by": "evidence",
+                }
+            )
+    events = _merge(events)
+    corroborate(events, candidates)
+    events.sort(key=lambda e: e["date"])
+    return {"timeline": events, "calls": calls, "flags": flags}

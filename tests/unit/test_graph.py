@@ -1,0 +1,301 @@
+"""The story graph with a scripted fake model: nodes, routers, revise bound, interrupt/resume."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from agent import StoryAgent
+from agent.errors import ClusterRefused, InputError
+from agent.llm.fake import FakeModel, Request
+from agent.llm.gateway import Gateway
+from agent.schemas import Cluster, Story, parse_cluster
+from agent.settings import Settings
+from tests.conftest import NOW, example
+
+
+def _enum(request: Request, path: list[str]) -> list[str]:
+    """The ids a schema lets the model cite (constrained decoding would allow only these)."""
+    node: Any = request.schema
+    for key in path:
+        node = node[key]
+    return list(node["enum"])
+
+
+def _candidate(request: Request, date: str, sentence: str) -> str:
+    """The candidate id the timeline prompt lists for this date and sentence."""
+    listing = request.messages[-1]["content"]
+    match = re.search(rf"^(d\d+): {date} .* in {re.escape(sentence)}\)$", listing, re.M)
+    assert match, listing
+    assert match.group(1) in _enum(request, ["$defs", "TimelineItem", "properties", "candidate"])
+    return match.group(1)
+
+
+def scripted(
+    fake: FakeModel,
+    summary: list[dict[str, Any]] | None = None,
+    title: str = "Japan and U.S. defense chiefs agree to boost deterrence",
+    rewrite: str | None = None,
+    verdict: str = "supported",
+) -> FakeModel:
+    """Answer every node: a careful model by default; pieces can be swapped to misbehave."""
+    fake.respond(
+        "SummaryDraft",
+        lambda r: {"sentences": summary if summary is not None else [
+            {"cites": ["a2.s1"], "text": "Japanese Defense Minister Shinjiro Koizumi and U.S. Defense Secretary Pete Hegseth agreed on Thursday to boost the deterrence and response capabilities of the two countries' alliance."},
+            {"cites": ["a2.s2"], "text": "The meeting at the Pentagon lasted about 50 minutes."},
+            {"cites": ["a4.s1"], "text": "Koizumi also met Vice President JD Vance at the White House on Thursday, Japan's Defence Ministry said."},
+        ]},
+    )
+    fake.respond(
+        "TimelineDraft",
+        lambda r: {"events": [{"candidate": _candidate(r, "2026-01-15", "a2.s1"),
+                               "event": "Koizumi and Hegseth agreed to boost the deterrence and response capabilities of the alliance."}]},
+    )
+    fake.respond(
+        "ImpactDraft",
+        lambda r: {
+            "benefited": [{"party": "Defence manufacturers", "cites": ["a5.s4"], "how": "Defence manufacturers involved in the SM-3 programme could see larger orders, analysts said."}],
+            "impacted": [{"party": "Residents in Okinawa", "cites": ["a1.s5"], "how": "Residents in Okinawa said they were not consulted about the plans."}],
+        },
+    )
+    fake.respond("Classification", lambda r: {"title": title, "category": "International", "sentiment": "neutral"})
+    fake.respond("VerifyAnswer", lambda r: {"verdict": verdict})
+    if rewrite is not None:
+        fake.respond("Rewrite", lambda r: {"text": rewrite})
+    return fake
+
+
+def make_agent(settings: Settings, fake: FakeModel, **overrides: Any) -> StoryAgent:
+    if overrides:
+        settings = settings.model_copy(update=overrides)
+    return StoryAgent(settings, gateway=Gateway(fake), now=NOW)
+
+
+def draft(settings: Settings, fake: FakeModel, name: str = "koizumi-hegseth", **overrides: Any) -> Story:
+    return make_agent(settings, fake, **overrides).draft(parse_cluster(example(name)))
+
+
+def cluster_of(name: str) -> Cluster:
+    return parse_cluster(example(name))
+
+
+def test_story_guarantees_hold(settings: Settings) -> None:
+    story = draft(settings, scripted(FakeModel()))
+    cluster = cluster_of("koizumi-hegseth")
+    ids = {a.id for a in cluster.articles}
+    texts = {a.id: a.text for a in cluster.articles}
+    assert story.review.status == "needs_review" and story.revision == 1
+    assert story.summary and story.timeline
+    for item in [*story.summary, *story.timeline, *story.who_benefited, *story.who_impacted]:
+        assert item.citations and set(item.citations) <= ids
+    claims = story.fact_check.claims
+    assert len(claims) == 1 + len(story.summary) + len(story.timeline) + len(story.who_benefited) + len(story.who_impacted)
+    for claim in claims:
+        assert claim.verdict == "supported", claim
+        assert claim.evidence
+        for evidence in claim.evidence:
+            assert evidence.quote in texts[evidence.article_id]  # verbatim
+    assert story.fact_check.supported == len(claims)
+
+
+def test_counts_and_meter_come_from_the_leans(settings: Settings) -> None:
+    story = draft(settings, scripted(FakeModel()))
+    # a3 is a syndicated copy of a2: listed in coverage, counted once.
+    assert story.bias.articles == 4 and story.bias.sources == 5
+    assert (story.bias.left, story.bias.center, story.bias.right, story.bias.unrated) == (1, 3, 0, 0)
+    assert story.bias.distribution.model_dump() == {"left": 25.0, "center": 75.0, "right": 0.0}
+    assert story.blindspot == "right"
+    center = [c.article_id for c in story.coverage.center]
+    assert sorted(center) == ["a2", "a3", "a4", "a5"]
+    assert next(c for c in story.coverage.center if c.article_id == "a3").duplicate_of == "a2"
+    assert any(f.kind == "duplicate" for f in story.review.flags)
+
+
+def test_timeline_dates_are_resolved_not_publication_dates(settings: Settings) -> None:
+    story = draft(settings, scripted(FakeModel()))
+    dates = {e.date: e for e in story.timeline}
+    assert "2026-01-15" in dates  # "on Thursday", published Friday 2026-01-16 JST
+    assert dates["2025-10"].precision == "month"  # background: "took office in October 2025"
+    assert "2025-12" in dates  # "Last month"
+    assert "2025-11" in dates  # "in November"
+    thursday = dates["2026-01-15"]
+    assert thursday.citations[0] in {"a1", "a2", "a4", "a5"}
+
+
+def test_provenance_records_prompts_tokens_and_thread(settings: Settings) -> None:
+    story = draft(settings, scripted(FakeModel()))
+    p = story.provenance
+    assert p.backend == "fake" and p.model == "fake-model"
+    assert {"prefix", "summary", "timeline", "impact", "classify"} <= set(p.prompts)
+    assert all(re.fullmatch(r"\d+\+[0-9a-f]{64}", v) for v in p.prompts.values())
+    assert p.tokens.prompt > 0 and p.tokens.completion > 0
+    assert p.article_ids == ["a1", "a2", "a3", "a4", "a5"]
+    assert p.thread_id and p.thread_id.startswith("c-2026-01-15-koizumi-hegseth:")
+    assert p.created_at == NOW
+
+
+def test_wrong_figure_is_revised_then_falls_back_within_the_bound(settings: Settings) -> None:
+    bad = [{"cites": ["a2.s2"], "text": "The meeting at the Pentagon lasted about 90 minutes."}]
+    fake = scripted(FakeModel(), summary=bad, rewrite="The meeting at the Pentagon lasted about 95 minutes.")
+    story = draft(settings, fake, max_revisions=2)
+    assert len(fake.calls("Rewrite")) == 2  # one per round, bounded by max_revisions
+    texts = [s.text for s in story.summary]
+    assert "The meeting at the Pentagon lasted about 50 minutes." in texts
+    assert not any("90" in t or "95" in t for t in texts)
+    assert any(f.kind == "fallback" and f.section == "summary" for f in story.review.flags)
+    assert story.fact_check.unsupported == story.fact_check.contradicted == 0
+
+
+def test_no_revise_when_the_bound_is_zero(settings: Settings) -> None:
+    bad = [{"cites": ["a2.s2"], "text": "The meeting lasted about 90 minutes, officials said at the Pentagon."}]
+    fake = scripted(FakeModel(), summary=bad, rewrite="x")
+    story = draft(settings, fake, max_revisions=0)
+    assert fake.calls("Rewrite") == []
+    assert all(c.verdict == "supported" for c in story.fact_check.claims)
+
+
+def test_revised_claim_that_passes_is_kept(settings: Settings) -> None:
+    bad = [{"cites": ["a2.s2"], "text": "The meeting at the Pentagon lasted about 90 minutes."}]
+    fixed = "The Pentagon meeting lasted about 50 minutes."
+    fake = scripted(FakeModel(), summary=bad, rewrite=fixed)
+    story = draft(settings, fake, max_revisions=1)
+    assert fixed in [s.text for s in story.summary]
+
+
+def test_unsupported_party_is_removed_and_said(settings: Settings) -> None:
+    fake = scripted(FakeModel())
+    fake.respond("ImpactDraft", lambda r: {
+        "benefited": [{"party": "Tesla shareholders", "cites": ["a2.s1"], "how": "Tesla shareholders gained from higher car sales in Europe."}],
+        "impacted": [],
+    })
+    story = draft(settings, fake, max_revisions=0)
+    assert story.who_benefited == [] and story.who_impacted == []
+    assert "Not enough evidence" in story.section_notes["who_benefited"]
+    assert any(f.kind == "removed" and "Tesla" in f.message for f in story.review.flags)
+
+
+def test_loaded_headline_without_support_falls_back(settings: Settings) -> None:
+    fake = scripted(FakeModel(), title="Reckless Warmonger Koizumi Begs Trump")
+    story = draft(settings, fake, max_revisions=0)
+    assert story.title == "Japan, U.S. defense chiefs agree to boost deterrence"
+    assert any(f.section == "title" and f.kind == "fallback" for f in story.review.flags)
+
+
+def test_model_that_keeps_failing_falls_back_to_evidence(settings: Settings) -> None:
+    fake = scripted(FakeModel())
+    fake.respond("SummaryDraft", lambda r: "not json")
+    fake.respond("Classification", lambda r: "{")
+    story = draft(settings, fake)
+    assert len(story.summary) == 3  # the articles' lead sentences, verbatim
+    assert story.category == "General" and story.sentiment == "neutral"
+    assert {f.section for f in story.review.flags if f.kind == "fallback"} >= {"summary", "title"}
+    assert story.fact_check.unsupported == 0
+
+
+def test_conflicting_sources_are_reported(settings: Settings) -> None:
+    fake = FakeModel()
+    fake.respond("SummaryDraft", lambda r: {"sentences": [
+        {"cites": ["f1.s1"], "text": "At least 12 people were killed when a passenger ferry capsized in the Riverton estuary on Friday, the regional coastguard said."}]})
+    fake.respond("TimelineDraft", lambda r: {"events": []})
+    fake.respond("ImpactDraft", lambda r: {"benefited": [], "impacted": []})
+    fake.respond("Classification", lambda r: {"title": "Ferry capsizes in the Riverton estuary", "category": "International", "sentiment": "negative"})
+    fake.respond("VerifyAnswer", lambda r: {"verdict": "supported"})
+    story = draft(settings, fake, name="riverton-ferry-conflict")
+    abouts = [c.about for c in story.fact_check.conflicts]
+    assert any(a.startswith("deaths: 12") and "9" in a for a in abouts), abouts
+    assert any(a.startswith("duration in minutes") for a in abouts), abouts
+    assert any(f.kind == "conflict" and f.section == "summary" and f.index == 0 for f in story.review.flags)
+    assert story.blindspot is None
+    assert (story.bias.left, story.bias.center, story.bias.right) == (1, 1, 1)
+
+
+def test_mixed_cluster_is_refused_with_the_split(settings: Settings) -> None:
+    fake = FakeModel()
+    with pytest.raises(ClusterRefused) as caught:
+        draft(settings, fake, name="mixed-events")
+    assert sorted(map(sorted, caught.value.groups)) == [["m1", "m2"], ["m3", "m4"]]
+    assert "split" in str(caught.value)
+    assert fake.requests == []  # refused before any model call
+
+
+def test_interrupt_then_approve_edit_reject(settings: Settings) -> None:
+    fake = scripted(FakeModel())
+    agent = make_agent(settings, fake)
+    story = agent.draft(cluster_of("koizumi-hegseth"))
+    thread = story.provenance.thread_id
+    assert thread
+    from agent.store import open_store
+
+    store = open_store(settings)
+    assert store.list_stories(cluster_id=story.cluster_id) == []  # no side effect before review
+
+    pending = agent.pending(thread)
+    assert pending == story
+    with pytest.raises(InputError, match="not in the cluster"):
+        agent.review(thread, {"action": "edit", "reviewer": "rm", "changes": {"summary": [{"text": "x y z w", "citations": ["zz9"]}]}})
+    edited = agent.review(thread, {"action": "edit", "reviewer": "rm", "notes": "tighter", "changes": {"title": "Japan and U.S. defense chiefs meet"}})
+    assert edited.revision == 2 and edited.title == "Japan and U.S. defense chiefs meet"
+    assert edited.review.status == "needs_review" and edited.review.reviewer == "rm"
+    approved = agent.review(thread, {"action": "approve", "reviewer": "rm"})
+    assert approved.review.status == "approved" and approved.revision == 2
+    with pytest.raises(InputError, match="not waiting for review"):
+        agent.review(thread, {"action": "reject", "reviewer": "rm"})
+    saved = store.list_stories(cluster_id=story.cluster_id)
+    assert [s.revision for s in saved] == [2]
+    assert store.get_story(story.id, 1).review.status == "needs_review"
+    assert store.get_story(story.id, 2).review.status == "approved"
+
+    # A second draft of the same cluster is its own story; reject leaves it rejected.
+    other = agent.draft(cluster_of("koizumi-hegseth"))
+    assert other.id != story.id
+    rejected = agent.review(other.provenance.thread_id, {"action": "reject", "reviewer": "rm", "notes": "duplicate"})
+    assert rejected.review.status == "rejected"
+
+
+def test_resume_from_a_new_process_uses_the_sqlite_checkpoint(settings: Settings) -> None:
+    story = make_agent(settings, scripted(FakeModel())).draft(cluster_of("koizumi-hegseth"))
+    assert settings.checkpoint_path.exists()
+    fresh = make_agent(settings, FakeModel())  # a new agent: state comes from the checkpoint
+    approved = fresh.review(story.provenance.thread_id, {"action": "approve", "reviewer": "ed"})
+    assert approved.review.status == "approved" and approved.summary == story.summary
+
+
+def test_bad_decisions_are_refused_clearly(settings: Settings) -> None:
+    agent = make_agent(settings, scripted(FakeModel()))
+    story = agent.draft(cluster_of("koizumi-hegseth"))
+    with pytest.raises(InputError, match="approve, edit or reject"):
+        agent.review(story.provenance.thread_id, {"action": "publish", "reviewer": "x"})
+    with pytest.raises(InputError, match="no draft thread"):
+        agent.review("nope:123", {"action": "approve", "reviewer": "x"})
+    with pytest.raises(InputError, match="may change"):
+        agent.review(story.provenance.thread_id, {"action": "edit", "reviewer": "x", "changes": {"bias": {}}})
+    assert agent.pending(story.provenance.thread_id).review.status == "needs_review"
+
+
+async def test_async_twin(settings: Settings) -> None:
+    agent = make_agent(settings, scripted(FakeModel()))
+    story = await agent.adraft(cluster_of("koizumi-hegseth"))
+    assert story.review.status == "needs_review" and story.summary
+
+
+def test_cli_draft_writes_story_and_html(settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    from agent import api, cli
+
+    fake = scripted(FakeModel())
+    monkeypatch.setattr(api, "_shared_gateway", lambda s: Gateway(fake))
+    out, html = tmp_path / "story.json", tmp_path / "story.html"
+    assert cli.main(["draft", "examples/koizumi-hegseth.json", "--out", str(out), "--html", str(html)]) == 0
+    story = Story.model_validate(json.loads(out.read_text()))
+    assert story.review.status == "needs_review"
+    page = html.read_text()
+    for heading in ("Timeline of Events", "Who Benefited", "Who Impacted", "Media Bias Meter", "From Left", "From Center", "From Right"):
+        assert heading in page
+    assert "Left 25%" in page and "Center 75%" in page
+    assert "<script" not in page and "http-equiv" not in page
+    err = capsys.readouterr().err
+    assert "prompt +" in err and "completion tokens" in err and " s; " in err

@@ -1,0 +1,65 @@
+"""Sentences, numbers, names and dates: the deterministic ground of the fact-check."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import pytest
+
+from agent.dates import display_date, find_dates
+from agent.text import names, numbers, quotes, split_sentences
+
+PUB = datetime.fromisoformat("2026-01-16T09:00:00+09:00")  # a Friday
+
+
+def test_sentences_keep_abbreviations_and_are_exact_substrings() -> None:
+    text = ("Japanese Defense Minister Shinjiro Koizumi met U.S. Defense Secretary Pete Hegseth on Jan. 15 "
+            "at the Pentagon.  The talks lasted about 50 minutes. Mr. Koizumi said 2.5 percent was \"not enough.\"\n"
+            "A new paragraph starts here.")
+    sentences = split_sentences(text)
+    assert len(sentences) == 4
+    assert sentences[0].endswith("at the Pentagon.")
+    assert all(s in text for s in sentences)
+
+
+def test_numbers_in_digits_and_words() -> None:
+    assert numbers("about 50 minutes, 1,500 euros and 2.5 million people") == [50, 1500, 2.5e6]
+    assert numbers("Nine people died") == [9]
+
+
+def test_quotes_and_names() -> None:
+    assert quotes('He said the alliance "had never been stronger" today.') == ["had never been stronger"]
+    found = names("On Thursday, Shinjiro Koizumi met Pete Hegseth at the Pentagon.")
+    assert "Shinjiro Koizumi" in found and "Pete Hegseth" in found
+    assert not any("Thursday" in n for n in found)
+
+
+@pytest.mark.parametrize(
+    ("sentence", "expected"),
+    [
+        ("The two met on Thursday at the Pentagon.", [("2026-01-15", "day")]),
+        ("He took office in October 2025.", [("2025-10", "month")]),
+        ("Last month, aircraft directed radar at Japanese jets.", [("2025-12", "month")]),
+        ("Her remarks in November raised concerns.", [("2025-11", "month")]),
+        ("They met on Jan. 15 in Washington.", [("2026-01-15", "day")]),
+        ("The treaty was signed on December 20.", [("2025-12-20", "day")]),
+        ("It was signed on 3 March 2024.", [("2024-03-03", "day")]),
+        ("The meeting took place today.", [("2026-01-16", "day")]),
+        ("Talks will resume on Monday.", [("2026-01-19", "day")]),
+        ("The plan was first proposed in 2019.", [("2019", "year")]),
+        ("They may meet again.", []),
+        ("Inflation was 2.5% in the period.", []),
+    ],
+)
+def test_dates_resolve_against_the_publication_date(sentence: str, expected: list[tuple[str, str]]) -> None:
+    assert [(d.date, d.precision) for d in find_dates(sentence, PUB)] == expected
+
+
+def test_publication_date_is_never_assumed() -> None:
+    assert find_dates("The ministers agreed to strengthen the alliance.", PUB) == []
+
+
+def test_display_date() -> None:
+    assert display_date("2026-01-15") == "January 15, 2026"
+    assert display_date("2025-10") == "October 2025"
+    assert display_date("2025") == "2025"
