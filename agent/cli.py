@@ -91,6 +91,38 @@ def cmd_review(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_check(args: argparse.Namespace, settings: Settings) -> int:
+    """Ask the configured model for one small object, twice: the second comes from the cache."""
+    import tempfile
+
+    from pydantic import BaseModel, Field
+
+    from agent.llm.gateway import Gateway
+    from agent.prompts import load_prompt
+
+    class Headline(BaseModel):
+        title: str = Field(min_length=3, max_length=80)
+        category: str = Field(min_length=3, max_length=40)
+
+    evidence = (
+        "[a1.s1] Japanese Defense Minister Shinjiro Koizumi met U.S. Defense Secretary Pete "
+        "Hegseth at the Pentagon on Thursday."
+    )
+    prompt = load_prompt("check").render(evidence=evidence)
+    with tempfile.TemporaryDirectory() as scratch:
+        # A scratch cache: the check measures the model, not yesterday's answer.
+        gateway = Gateway.from_settings(settings.model_copy(update={"cache": True, "data_dir": Path(scratch)}))
+        for label in ("model call", "repeat"):
+            result = gateway.structured(prompt, Headline, max_tokens=60)
+            usage = result.usage
+            where = "served from the cache" if usage.cached else f"{gateway.backend_name}/{gateway.model}"
+            print(
+                f"{label}: {where}: {result.value.model_dump_json()} in {usage.seconds:.2f} s, "
+                f"{usage.prompt_tokens} prompt + {usage.completion_tokens} completion tokens"
+            )
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="storydesk",
@@ -109,6 +141,9 @@ def build_parser() -> argparse.ArgumentParser:
     draft.add_argument("--out", help="write the story JSON here (default: stdout)")
     draft.add_argument("--html", help="also write a self-contained HTML page here")
     draft.set_defaults(func=cmd_draft)
+
+    check = sub.add_parser("check", help="check the configured model answers (then from cache)")
+    check.set_defaults(func=cmd_check)
 
     review = sub.add_parser("review", help="show, approve, edit or reject a drafted story")
     review.add_argument("action", choices=["show", "approve", "edit", "reject"])

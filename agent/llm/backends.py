@@ -68,7 +68,7 @@ class OpenAIBackend:
     def __init__(self, settings: Settings, client: Any | None = None) -> None:
         self.model = settings.model or DEFAULT_OPENAI_MODEL
         self.base_url = settings.openai_base_url
-        self._requested_mode = settings.structured_output
+        self._mode_lock = threading.Lock()
         self._mode: StructuredMode | None = (
             None if settings.structured_output == "auto" else settings.structured_output
         )
@@ -90,9 +90,10 @@ class OpenAIBackend:
 
     def structured_mode(self) -> StructuredMode:
         """Pick how to ask for JSON: OpenAI's json_schema, or llama.cpp's json_object+schema."""
-        if self._mode is None:
-            self._mode = self._detect_mode()
-        return self._mode
+        with self._mode_lock:  # parallel graph branches must not each probe the server
+            if self._mode is None:
+                self._mode = self._detect_mode()
+            return self._mode
 
     def _detect_mode(self) -> StructuredMode:
         host = urlparse(self.base_url).hostname if self.base_url else "api.openai.com"
