@@ -16,6 +16,7 @@ from itertools import combinations
 from typing import Literal
 
 from agent.dates import find_dates
+from agent.neutrality import loaded_words
 from agent.schemas import Conflict, Evidence
 from agent.text import (
     NUMBER_WORDS,
@@ -154,6 +155,11 @@ def rule_check(
             if close:
                 contradiction = True
 
+    evidence_loaded = set(loaded_words(evidence_text))
+    for word in loaded_words(claim):
+        if word not in evidence_loaded:
+            problems.append(f"the loaded word {word!r} is the draft's, not the sources'")
+
     if _negated(claim) != _negated(closest.text) and close:
         problems.append("the claim and its evidence differ in negation")
         contradiction = True
@@ -178,14 +184,17 @@ def check_claim(
     # The claim may be true but mis-cited (weak models cite the wrong sentence): try the
     # sentences that share most of its words; keep the citation only if they pass the rules.
     alternatives = [s for s in best_matches(claim, pool) if s not in cited]
-    if alternatives:
-        retry = _check(claim, alternatives[:2], claim_date, known_names, verifier, min_overlap)
+    retry: ClaimResult | None = None
+    for count in (1, 2):  # the one best sentence, else the best two together
+        if len(alternatives) < count:
+            break
+        retry = _check(claim, alternatives[:count], claim_date, known_names, verifier, min_overlap)
         if retry.verdict == "supported":
             retry.recited = True
             retry.reasons = ["citation corrected to the sentences that support it"]
             return retry
-        if result.verdict == "unsupported" and retry.verdict == "contradicted":
-            return retry
+    if retry is not None and result.verdict == "unsupported" and retry.verdict == "contradicted":
+        return retry
     return result
 
 

@@ -25,6 +25,7 @@ from agent.factcheck import (
 )
 from agent.llm.gateway import Gateway
 from agent.nodes.classify import fallback_title
+from agent.neutrality import loaded_words
 from agent.nodes.common import evidence_of, failed_record, record
 from agent.prompts import load_prompt
 from agent.schemas import Claim, FactCheck, Section
@@ -242,8 +243,14 @@ def _dates(source: Source) -> set[str]:
 
 
 def conflict_flags(state: dict[str, Any], conflicts: list[Any]) -> list[dict[str, Any]]:
-    """Flag summary sentences that state one side of a conflict."""
+    """Flag summary sentences that state one side of a conflict, or a source's loaded words."""
     flags = []
+    for index, item in enumerate(state.get("summary") or []):
+        words = loaded_words(item["text"])
+        if words:
+            flags.append({"kind": "loaded", "section": "summary", "index": index,
+                          "message": f"uses the sources' loaded wording ({', '.join(words)}); "
+                          "attribute it or rephrase"})
     for conflict in conflicts:
         conflicting = {q.quote for q in conflict.values}
         values = set()

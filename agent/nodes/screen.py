@@ -131,16 +131,17 @@ def select_evidence(articles: list[EvidenceArticle], budget_tokens: int) -> tupl
         return corroboration + 1.0 / (1 + sentence.position) + min(len(words_here), 25) / 100
 
     queues = [
-        sorted(a.sentences, key=lambda s, a=a: (-score(a, s), s.position)) for a in originals
+        sorted(a.sentences[1:], key=lambda s, a=a: (-score(a, s), s.position)) for a in originals
     ]
-    # Leads go first: the first sentence of each article.
-    for queue, article in zip(queues, originals, strict=True):
-        if article.sentences:
-            lead = article.sentences[0]
-            queue.remove(lead)
-            queue.insert(0, lead)
     chosen: list[str] = []
     used = 0
+    # Leads go first: every outlet's opening sentence, while they fit.
+    for article in originals:
+        if article.sentences:
+            cost = estimate_tokens(article.sentences[0].text) + 4
+            if used + cost <= budget_tokens:
+                chosen.append(article.sentences[0].id)
+                used += cost
     while any(queues):
         for queue in queues:
             while queue:

@@ -85,4 +85,40 @@ def draft_summary(state: dict[str, Any], runtime: Runtime[Context]) -> dict[str,
                     f"sentences; {len(added)} lead sentences of the articles were added verbatim",
                 }
             )
-    return {"summary": sentences, "calls": calls, "flags": flags}
+    sentences, balance_flags = balance_sides(evidence, sentences)
+    return {"summary": sentences, "calls": calls, "flags": flags + balance_flags}
+
+
+def balance_sides(
+    evidence: Evidence, sentences: list[dict[str, Any]]
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Give every side that covered the story a voice: add a lead of each side not cited."""
+    side_of = {a.id: a.side for a in evidence.originals()}
+    cited = {side_of.get(sid.rsplit(".s", 1)[0]) for item in sentences for sid in item["sentences"]}
+    seen = {normalize(item["text"]).lower() for item in sentences}
+    selected = set(evidence.selected)
+    flags = []
+    for side in ("left", "center", "right"):
+        if side in cited:
+            continue
+        for article in evidence.originals():
+            if article.side != side:
+                continue
+            lead = next(
+                (s for s in article.sentences if s.id in selected and is_prose(s.text)), None
+            )
+            if lead is None or normalize(lead.text).lower() in seen:
+                continue
+            sentences.append({"text": lead.text, "sentences": [lead.id]})
+            seen.add(normalize(lead.text).lower())
+            flags.append(
+                {
+                    "kind": "balance",
+                    "section": "summary",
+                    "index": len(sentences) - 1,
+                    "message": f"the draft cited no {side}-leaning source; the lead of "
+                    f"{article.outlet} ({article.id}) was added verbatim",
+                }
+            )
+            break
+    return sentences, flags

@@ -1,0 +1,109 @@
+"""The fact-check rules, the conflict finder and the SummEdits entry point."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from agent.factcheck import Source, check_claim, find_conflicts, quantities
+from agent.nodes.fact_check import check_summary
+from agent.neutrality import loaded_words
+
+PUB = datetime.fromisoformat("2026-01-16T09:00:00+09:00")
+S1 = Source("a1", "a1.s1", "Koizumi met Hegseth at the Pentagon on Thursday for about 50 minutes.", PUB)
+S2 = Source("a2", "a2.s1", 'Koizumi said the alliance "had never been stronger" after the talks.', PUB)
+S3 = Source("a3", "a3.s1", "The ministers did not discuss trade tariffs at the meeting.", PUB)
+POOL = [S1, S2, S3]
+
+
+def verdict(claim: str, cited: list[Source], **kwargs: object) -> tuple[str, str]:
+    result = check_claim(claim, cited, POOL, **kwargs)  # type: ignore[arg-type]
+    return result.verdict, result.note
+
+
+def test_faithful_paraphrase_is_supported() -> None:
+    assert verdict("Koizumi met Hegseth at the Pentagon on Thursday for about 50 minutes.", [S1])[0] == "supported"
+
+
+def test_changed_number_contradicts() -> None:
+    result, note = verdict("Koizumi met Hegseth at the Pentagon on Thursday for about 90 minutes.", [S1])
+    assert result == "contradicted" and "90" in note
+
+
+def test_changed_date_contradicts() -> None:
+    result, note = verdict("Koizumi met Hegseth at the Pentagon on Tuesday for about 50 minutes.", [S1])
+    assert result == "contradicted" and "2026-01-13" in note
+
+
+def test_swapped_name_contradicts() -> None:
+    result, note = verdict("Koizumi met Austin at the Pentagon on Thursday for about 50 minutes.", [S1])
+    assert result == "contradicted" and "Austin" in note
+
+
+def test_quote_must_be_verbatim() -> None:
+    result, note = verdict('Koizumi said the alliance "was never stronger" after the talks.', [S2])
+    assert result != "supported" and "verbatim" in note
+
+
+def test_flipped_negation_contradicts() -> None:
+    result, note = verdict("The ministers discussed trade tariffs at the meeting.", [S3])
+    assert result == "contradicted" and "negation" in note
+
+
+def test_unrelated_claim_is_unsupported() -> None:
+    result, _ = verdict("Tokyo will host the next summit of the alliance.", [S1])
+    assert result == "unsupported"
+
+
+def test_loaded_word_the_sources_do_not_use_fails() -> None:
+    result, note = verdict("Koizumi slammed Hegseth at the Pentagon on Thursday for about 50 minutes.", [S1])
+    assert result != "supported" and "slammed" in note
+    assert loaded_words("A reckless, so-called plan") == ["reckless", "so-called"]
+
+
+def test_miscited_claim_is_recited_to_its_real_evidence() -> None:
+    result = check_claim("Koizumi met Hegseth at the Pentagon on Thursday for about 50 minutes.", [S3], POOL)
+    assert result.verdict == "supported" and result.recited
+    assert [e.sentence_id for e in result.evidence] == ["a1.s1"]
+
+
+def test_model_settles_only_what_the_rules_leave_open() -> None:
+    asked: list[str] = []
+
+    def verifier(claim: str, evidence: list[Source]) -> tuple[str, str]:
+        asked.append(claim)
+        return "contradicted", "the model judged it contradicted"
+
+    # Word-for-word: the rules decide, the model is not asked.
+    assert check_claim(S1.text, [S1], POOL, verifier=verifier).verdict == "supported"  # type: ignore[arg-type]
+    assert asked == []
+    # A looser paraphrase with nothing the rules can hold against it goes to the model.
+    loose = "At the Pentagon on Thursday, Koizumi held roughly 50 minutes of meetings with Hegseth."
+    result = check_claim(loose, [S1], POOL, verifier=verifier)  # type: ignore[arg-type]
+    assert asked == [loose] and result.verdict == "contradicted" and result.method == "model"
+
+
+def test_conflicting_figures_between_articles() -> None:
+    a = Source("f1", "f1.s1", "At least 12 people were killed when the ferry capsized on Friday.", PUB)
+    b = Source("f2", "f2.s1", "Nine people died when the ferry capsized on Friday, police said.", PUB)
+    c = Source("f3", "f3.s1", "The coastguard said 12 people were killed when the ferry capsized.", PUB)
+    conflicts = find_conflicts([a, b, c])
+    assert len(conflicts) == 2
+    assert {v.article_id for x in conflicts for v in x.values} == {"f1", "f2", "f3"}
+    assert all(x.about.startswith("deaths") for x in conflicts)
+    assert find_conflicts([a, c]) == []  # agreeing sources are no conflict
+
+
+def test_durations_compare_in_minutes() -> None:
+    s = Source("f1", "f1.s1", "Rescue crews took an hour to reach the ferry.", PUB)
+    assert [(q.unit, q.value) for q in quantities(s)] == [("duration in minutes", 60.0)]
+    t = Source("f2", "f2.s1", "The talks lasted 2 hours.", PUB)
+    assert [(q.unit, q.value) for q in quantities(t)] == [("duration in minutes", 120.0)]
+
+
+def test_check_summary_for_summedits() -> None:
+    document = ("The city council approved a budget of 2 million dollars on Monday. "
+                "The mayor said the money would go to parks. Critics said the plan was rushed.")
+    good = check_summary(document, "The council approved a budget of 2 million dollars on Monday.", gateway=None, now=PUB)
+    bad = check_summary(document, "The council rejected a budget of 3 million dollars on Monday.", gateway=None, now=PUB)
+    assert good.unsupported == good.contradicted == 0
+    assert bad.unsupported + bad.contradicted == 1
