@@ -12,6 +12,7 @@ from agent.nodes.common import evidence_of, try_ask, with_prefix
 from agent.prompts import load_prompt
 from agent.schemas import CATEGORIES, Category, Sentiment
 from agent.state import Evidence
+from agent.text import words
 
 
 class Classification(BaseModel):
@@ -29,6 +30,37 @@ def fallback_title(evidence: Evidence) -> str:
         if article.side == "center":
             return article.title
     return originals[0].title
+
+
+_NEGATIVE = frozenset(
+    "killed died dead death deaths injured wounded capsized crash crashed disaster attack attacks "
+    "war bombing shooting flood floods fire fires collapse collapsed arrested charged fraud "
+    "victims casualties destroyed evacuated outbreak recession layoffs".split()
+)
+_POSITIVE = frozenset(
+    "won win wins victory celebrated celebrate record breakthrough recovered rescued growth "
+    "improved improves cure award awarded agreement peace".split()
+)
+
+
+def sentiment_cues(evidence: Evidence) -> tuple[int, int]:
+    """Count clearly negative and clearly positive words in the evidence."""
+    index = evidence.sentence_index()
+    words_in = [w for sid in evidence.selected for w in words(index[sid][1].text)]
+    return sum(w in _NEGATIVE for w in words_in), sum(w in _POSITIVE for w in words_in)
+
+
+def sentiment_flags(evidence: Evidence, sentiment: str) -> list[dict[str, Any]]:
+    """Flag a sentiment the evidence's own words clearly argue against (the editor decides)."""
+    negative, positive = sentiment_cues(evidence)
+    if sentiment == "positive" and negative >= 3 and negative > 2 * positive:
+        reason = f"{negative} clearly negative words (killed, disaster, …) against {positive} positive"
+    elif sentiment == "negative" and positive >= 3 and positive > 2 * negative:
+        reason = f"{positive} clearly positive words against {negative} negative"
+    else:
+        return []
+    return [{"kind": "sentiment", "section": "title", "index": None,
+             "message": f"sentiment {sentiment!r} is doubtful: the sources use {reason}"}]
 
 
 def classify(state: dict[str, Any], runtime: Runtime[Context]) -> dict[str, Any]:
@@ -51,6 +83,6 @@ def classify(state: dict[str, Any], runtime: Runtime[Context]) -> dict[str, Any]
             "sentiment": answer.sentiment,
         },
         "calls": calls,
-        "flags": flags,
+        "flags": flags + sentiment_flags(evidence, answer.sentiment),
     }
 

@@ -14,7 +14,7 @@ from agent.nodes.common import evidence_of, id_enum, try_ask, with_prefix
 from agent.nodes.summary import is_prose
 from agent.prompts import load_prompt
 from agent.state import Evidence
-from agent.text import content_words, jaccard
+from agent.text import content_words, jaccard, numbers
 
 MAX_CANDIDATES = 14
 MAX_EVENTS = 8
@@ -92,10 +92,16 @@ def corroborate(events: list[dict[str, Any]], candidates: list[dict[str, Any]]) 
     """Cite every other sentence that gives the same date and tells the same event."""
     for event in events:
         words_here = set(content_words(event["event"]))
+        figures = set(numbers(event["event"]))
         for candidate in candidates:
             if candidate["date"] != event["date"] or candidate["sentence"] in event["sentences"]:
                 continue
-            if jaccard(words_here, content_words(candidate["text"])) >= 0.3:
+            # Same date, same words and the same figures: a sentence that gives another
+            # figure (nine dead, not 12) tells a different account and is not cited for this one.
+            if (
+                jaccard(words_here, content_words(candidate["text"])) >= 0.3
+                and set(numbers(candidate["text"])) == figures
+            ):
                 event["sentences"].append(candidate["sentence"])
 
 

@@ -212,6 +212,21 @@ def test_conflicting_sources_are_reported(settings: Settings) -> None:
     assert any(f.kind == "conflict" and f.section == "summary" and f.index == 0 for f in story.review.flags)
     assert story.blindspot is None
     assert (story.bias.left, story.bias.center, story.bias.right) == (1, 1, 1)
+    # The 12-dead account is not cited to the article that says nine.
+    for event in story.timeline:
+        if "12 people" in event.event:
+            assert "f2" not in event.citations
+
+
+def test_doubtful_sentiment_is_flagged(settings: Settings) -> None:
+    fake = FakeModel()
+    fake.respond("SummaryDraft", lambda r: {"sentences": []})
+    fake.respond("TimelineDraft", lambda r: {"events": []})
+    fake.respond("ImpactDraft", lambda r: {"benefited": [], "impacted": []})
+    fake.respond("Classification", lambda r: {"title": "Ferry capsizes in the Riverton estuary", "category": "International", "sentiment": "positive"})
+    fake.respond("VerifyAnswer", lambda r: {"verdict": "supported"})
+    story = draft(settings, fake, name="riverton-ferry-conflict")
+    assert any(f.kind == "sentiment" and "doubtful" in f.message for f in story.review.flags)
 
 
 def test_mixed_cluster_is_refused_with_the_split(settings: Settings) -> None:
