@@ -76,6 +76,42 @@ Verifier = Callable[[str, list[Source]], tuple[VerdictName, str]]
 """Judge a claim against evidence: (verdict, reason)."""
 
 
+_ANTONYM_PAIRS = [
+    ("increase", "decrease"), ("increased", "decreased"), ("increases", "decreases"),
+    ("rise", "fall"), ("rose", "fell"), ("rising", "falling"), ("rises", "falls"),
+    ("gain", "loss"), ("gains", "losses"), ("gained", "lost"), ("win", "lose"), ("won", "lost"),
+    ("higher", "lower"), ("more", "fewer"), ("more", "less"), ("most", "least"),
+    ("largest", "smallest"), ("biggest", "smallest"), ("highest", "lowest"),
+    ("approve", "reject"), ("approved", "rejected"), ("accept", "reject"), ("accepted", "rejected"),
+    ("support", "oppose"), ("supported", "opposed"), ("supports", "opposes"),
+    ("allow", "ban"), ("allowed", "banned"), ("legal", "illegal"), ("before", "after"),
+    ("first", "last"), ("open", "closed"), ("opened", "closed"), ("start", "end"),
+    ("started", "ended"), ("began", "ended"), ("expand", "shrink"), ("strong", "weak"),
+    ("stronger", "weaker"), ("positive", "negative"), ("guilty", "innocent"),
+    ("up", "down"), ("above", "below"), ("over", "under"), ("early", "late"),
+    ("earlier", "later"), ("increase", "cut"), ("raised", "lowered"), ("raise", "lower"),
+    ("boost", "cut"), ("boosted", "cut"), ("surge", "plunge"), ("surged", "plunged"),
+    ("hired", "fired"), ("arrived", "left"), ("entered", "exited"), ("won", "lost"),
+    ("majority", "minority"), ("inside", "outside"), ("north", "south"), ("east", "west"),
+]
+_ANTONYMS: dict[str, set[str]] = {}
+for _a, _b in _ANTONYM_PAIRS:
+    _ANTONYMS.setdefault(_a, set()).add(_b)
+    _ANTONYMS.setdefault(_b, set()).add(_a)
+
+
+def _antonym_swaps(claim: str, evidence: str) -> list[tuple[str, str]]:
+    """Words of the claim whose opposite stands in the evidence in their place."""
+    claim_words = set(words(claim))
+    evidence_words = set(words(evidence))
+    swaps = []
+    for word in claim_words - evidence_words:
+        for opposite in _ANTONYMS.get(word, ()):
+            if opposite in evidence_words and opposite not in claim_words:
+                swaps.append((word, opposite))
+    return sorted(swaps)
+
+
 def _negated(text: str) -> bool:
     return bool(_NEGATION.search(normalize(text)))
 
@@ -95,17 +131,32 @@ def _has_word(haystack_lower: str, word: str) -> bool:
 
 
 def best_matches(claim: str, pool: list[Source], k: int = 3) -> list[Source]:
-    """The pool sentences that share most of the claim's words."""
-    claim_words = set(content_words(claim))
-    if not claim_words:
-        return []
-    scored = []
-    for source in pool:
-        shared = len(claim_words & set(content_words(source.text)))
-        if shared:
-            scored.append((shared, -len(source.text), source))
-    scored.sort(key=lambda item: (item[0], item[1]), reverse=True)
-    return [source for _, _, source in scored[:k]]
+    """The pool sentences that together cover most of the claim's words (greedy cover).
+
+    The first shares most words with the claim; each next one adds most of the words still
+    uncovered, so a claim that joins two facts finds both sentences.
+    """
+    remaining = _terms(claim)
+    candidates = [(source, _terms(source.text)) for source in pool]
+    chosen: list[Source] = []
+    while remaining and len(chosen) < k:
+        best, gain = None, 0
+        for source, found in candidates:
+            if source in chosen:
+                continue
+            covered = len(remaining & found)
+            if covered > gain or (covered == gain and best is not None and covered and len(source.text) < len(best.text)):
+                best, gain = source, covered
+        if best is None or gain == 0:
+            break
+        chosen.append(best)
+        remaining -= _terms(best.text)
+    return chosen
+
+
+def _terms(text: str) -> set[str]:
+    # Figures count as words here, so the sentence that gives a claim's number is found.
+    return set(content_words(text)) | {f"#{value:g}" for value in numbers(text)}
 
 
 def rule_check(
@@ -159,6 +210,13 @@ def rule_check(
     for word in loaded_words(claim):
         if word not in evidence_loaded:
             problems.append(f"the loaded word {word!r} is the draft's, not the sources'")
+
+    swapped = _antonym_swaps(claim, closest.text) if close else []
+    if swapped:
+        problems.append(
+            "the claim says " + ", ".join(f"{a!r} where the evidence says {b!r}" for a, b in swapped)
+        )
+        contradiction = True
 
     if _negated(claim) != _negated(closest.text) and close:
         problems.append("the claim and its evidence differ in negation")

@@ -48,7 +48,10 @@ NUMBER_WORDS = {
     "nineteen": 19, "twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60,
     "seventy": 70, "eighty": 80, "ninety": 90, "hundred": 100, "dozen": 12,
 }
-_NUMBER_WORD = re.compile(r"\b(" + "|".join(NUMBER_WORDS) + r")\b", re.IGNORECASE)
+# "one" is left out: "one of the", "no one", "one-year" say no figure a claim could get wrong.
+_NUMBER_WORD = re.compile(
+    r"\b(" + "|".join(w for w in NUMBER_WORDS if w not in ("one", "zero")) + r")\b", re.IGNORECASE
+)
 _SCALE = {"thousand": 1e3, "million": 1e6, "billion": 1e9, "trillion": 1e12}
 # Capitalised words that start sentences or name days and months: not names on their own.
 _NOT_NAMES = {
@@ -163,6 +166,7 @@ def names(text: str) -> list[str]:
         parts = [p for p in match.group(0).split() if p.lower().rstrip(".") not in _NOT_NAMES]
         if not parts:
             continue
+        parts = [re.sub(r"'s$", "", p) for p in parts]
         phrase = " ".join(parts)
         if len(phrase) >= 2:
             found.append(phrase)

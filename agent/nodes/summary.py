@@ -65,7 +65,8 @@ def draft_summary(state: dict[str, Any], runtime: Runtime[Context]) -> dict[str,
     for item in draft.sentences if draft is not None else []:  # type: ignore[attr-defined]
         text = " ".join(item.text.split())
         key = normalize(text).lower()
-        if is_prose(text) and key not in seen:
+        # A summary sentence is a sentence: a headline fragment does not count.
+        if is_prose(text) and text.rstrip("\"”’')").endswith((".", "!", "?")) and key not in seen:
             seen.add(key)
             sentences.append({"text": text, "sentences": list(dict.fromkeys(item.cites))})
     if len(sentences) < MIN_SENTENCES:

@@ -2,8 +2,8 @@
 serving the embedded model. Replay is enforced: record mode none, bodies matched, every recorded
 interaction played, and the socket layer refuses connections while a cassette plays.
 
-To record again: start the server (see README, Development) on 127.0.0.1:8765 and run
-`STORYDESK_RECORD_CASSETTES=1 pytest tests/integration/test_cassettes.py`.
+To record again (after a change to prompts or to what the graph asks): `tests/cassettes/record.sh`
+starts the server on 127.0.0.1:8765, records with STORYDESK_RECORD_CASSETTES=1, and replays.
 """
 
 from __future__ import annotations
