@@ -33,7 +33,7 @@ from agent.text import (
 
 VerdictName = Literal["supported", "unsupported", "contradicted"]
 
-SUPPORTED_OVERLAP = 0.75
+SUPPORTED_OVERLAP = 0.7
 """At or above this share of its words in the evidence (and no rule broken) a claim is supported."""
 UNSUPPORTED_OVERLAP = 0.3
 """Below this share a claim is unsupported: it says mostly what the evidence does not."""
@@ -237,15 +237,15 @@ def check_claim(
 ) -> ClaimResult:
     """Check one claim against the sentences it cites, falling back to the best in the pool."""
     result = _check(claim, cited, claim_date, known_names, verifier, min_overlap)
-    if result.verdict == "supported" or not pool:
-        return result
+    if result.verdict == "supported" or not pool or result.method == "model":
+        return result  # a model's verdict on its evidence is not shopped around for another
     # The claim may be true but mis-cited (weak models cite the wrong sentence): try the
     # sentences that share most of its words; keep the citation only if they pass the rules.
-    alternatives = [s for s in best_matches(claim, pool) if s not in cited]
+    alternatives = best_matches(claim, pool)
     retry: ClaimResult | None = None
     for count in (1, 2):  # the one best sentence, else the best two together
-        if len(alternatives) < count:
-            break
+        if len(alternatives) < count or alternatives[:count] == cited:
+            continue
         retry = _check(claim, alternatives[:count], claim_date, known_names, verifier, min_overlap)
         if retry.verdict == "supported":
             retry.recited = True
@@ -275,8 +275,15 @@ def _check(
             [f"only {share:.0%} of its words are in the evidence"],
             cited,
         )
-    if share >= SUPPORTED_OVERLAP or verifier is None:
+    if share >= SUPPORTED_OVERLAP:
         return ClaimResult("supported", [], cited)
+    if verifier is None:
+        # Rephrased beyond what the rules can hold to its evidence, and no model to judge it.
+        return ClaimResult(
+            "unsupported",
+            [f"only {share:.0%} of its words are in the evidence and no model verdict was asked"],
+            cited,
+        )
     verdict, reason = verifier(claim, cited)
     return ClaimResult(verdict, [reason] if reason else [], cited, method="model")
 

@@ -72,6 +72,13 @@ class Settings(BaseSettings):
         default=0.0, ge=0, le=2, validation_alias=AliasChoices("STORYDESK_TEMPERATURE", "temperature")
     )
     seed: int = Field(default=7, validation_alias=AliasChoices("STORYDESK_SEED", "seed"))
+    model_verdicts: Literal["auto", "on", "off"] = Field(
+        default="auto",
+        validation_alias=AliasChoices("STORYDESK_MODEL_VERDICTS", "model_verdicts"),
+    )
+    """Ask the model about claims the fact-check rules leave open; `auto`: only for the openai
+    backend (the embedded model's verdicts are near chance, so there the rules decide alone)."""
+
     max_revisions: int = Field(
         default=1, ge=0, le=5, validation_alias=AliasChoices("STORYDESK_MAX_REVISIONS", "max_revisions")
     )
@@ -111,6 +118,12 @@ class Settings(BaseSettings):
         if self.llm:
             return self.llm
         return "openai" if (self.openai_api_key or self.openai_base_url) else "local"
+
+    @property
+    def use_model_verdicts(self) -> bool:
+        if self.model_verdicts == "auto":
+            return self.backend == "openai"
+        return self.model_verdicts == "on"
 
     @property
     def cache_dir(self) -> Path:

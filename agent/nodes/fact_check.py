@@ -270,11 +270,12 @@ def fact_check(state: dict[str, Any], runtime: Runtime[Context]) -> dict[str, An
     context = context_of(runtime)
     evidence = evidence_of(state)
     calls: list[CallRecord] = []
-    verifier = model_verifier(context.get_gateway(), calls)
+    settings = context.get_settings()
+    verifier = model_verifier(context.get_gateway(), calls) if settings.use_model_verdicts else None
     checked, conflicts = run_checks(state, evidence, verifier)
     result = to_fact_check(checked, conflicts)
     update: dict[str, Any] = {"fact_check": result.model_dump(mode="json"), "calls": calls}
-    bound = context.get_settings().max_revisions
+    bound = settings.max_revisions
     if not failing(update["fact_check"]):
         update["flags"] = conflict_flags(state, conflicts)
         return update

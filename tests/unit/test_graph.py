@@ -314,3 +314,17 @@ def test_cli_draft_writes_story_and_html(settings: Settings, tmp_path: Path, mon
     assert "<script" not in page and "http-equiv" not in page
     err = capsys.readouterr().err
     assert "prompt +" in err and "completion tokens" in err and " s; " in err
+
+
+@pytest.mark.parametrize(("verdicts", "asked"), [("on", True), ("off", False), ("auto", False)])
+def test_model_verdicts_setting(settings: Settings, verdicts: str, asked: bool) -> None:
+    loose = [{"cites": ["a2.s2"], "text": "Koizumi and Hegseth spoke for roughly fifty minutes."}]
+    fake = scripted(FakeModel(), summary=loose, verdict="supported", rewrite=loose[0]["text"])
+    story = draft(settings, fake, model_verdicts=verdicts, max_revisions=0)
+    assert bool(fake.calls("VerifyAnswer")) is asked
+    texts = [s.text for s in story.summary]
+    if asked:  # the model's verdict settles the loose paraphrase
+        assert loose[0]["text"] in texts
+    else:  # the rules alone cannot hold it to its evidence: its evidence stands in
+        assert loose[0]["text"] not in texts
+        assert "The meeting at the Pentagon lasted about 50 minutes." in texts
