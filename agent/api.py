@@ -8,6 +8,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from langchain_core.runnables import RunnableConfig
 from langgraph.checkpoint.sqlite import SqliteSaver
 from langgraph.types import Command
 from pydantic import ValidationError
@@ -19,11 +20,12 @@ from agent.llm.gateway import Gateway
 from agent.nodes.review import ReviewDecision, apply_decision
 from agent.schemas import Cluster, Story, parse_cluster
 from agent.settings import Settings, load_settings
+from agent.state import InputState
 
 ClusterLike = Cluster | dict[str, Any] | str
 
 
-def _input(cluster: ClusterLike) -> dict[str, Any]:
+def _input(cluster: ClusterLike) -> InputState:
     if isinstance(cluster, Cluster):
         return {"cluster": cluster.model_dump(mode="json")}
     if isinstance(cluster, str):
@@ -31,7 +33,7 @@ def _input(cluster: ClusterLike) -> dict[str, Any]:
     return {"cluster": parse_cluster(cluster).model_dump(mode="json")}
 
 
-def _thread_id(data: dict[str, Any]) -> str:
+def _thread_id(data: InputState) -> str:
     cluster_id = data.get("cluster", {}).get("id") or data.get("cluster_id")
     return f"{cluster_id}:{uuid.uuid4().hex[:12]}"
 
@@ -43,7 +45,8 @@ def parse_decision(decision: ReviewDecision | dict[str, Any]) -> ReviewDecision:
         return ReviewDecision.model_validate(decision)
     except ValidationError as error:
         problems = "; ".join(
-            f"{'.'.join(str(p) for p in e['loc']) or 'decision'}: {e['msg']}" for e in error.errors()
+            f"{'.'.join(str(p) for p in e['loc']) or 'decision'}: {e['msg']}"
+            for e in error.errors()
         )
         raise InputError(
             f"the review decision is not valid ({problems}); give action approve, edit or "
@@ -96,7 +99,7 @@ class StoryAgent:
     def draft(self, cluster: ClusterLike, *, thread_id: str | None = None) -> Story:
         """Draft a story for review from a cluster (or the id of a stored cluster)."""
         data = _input(cluster)
-        config = {"configurable": {"thread_id": thread_id or _thread_id(data)}}
+        config: RunnableConfig = {"configurable": {"thread_id": thread_id or _thread_id(data)}}
         self.graph.invoke(data, config, context=self.context())
         return self._story(config)
 
@@ -105,7 +108,7 @@ class StoryAgent:
         from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
 
         data = _input(cluster)
-        config = {"configurable": {"thread_id": thread_id or _thread_id(data)}}
+        config: RunnableConfig = {"configurable": {"thread_id": thread_id or _thread_id(data)}}
         path = self.settings.checkpoint_path
         path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         async with AsyncSqliteSaver.from_conn_string(str(path)) as saver:
@@ -114,16 +117,18 @@ class StoryAgent:
             snapshot = await graph.aget_state(config)
         return Story.model_validate(snapshot.values["story"])
 
-    def _story(self, config: dict[str, Any]) -> Story:
+    def _story(self, config: RunnableConfig) -> Story:
         snapshot = self.graph.get_state(config)
         return Story.model_validate(snapshot.values["story"])
 
     def pending(self, thread_id: str) -> Story:
         """Return the story a thread is waiting on, or raise if it waits for nothing."""
-        config = {"configurable": {"thread_id": thread_id}}
+        config: RunnableConfig = {"configurable": {"thread_id": thread_id}}
         snapshot = self.graph.get_state(config)
         if not snapshot.values:
-            raise InputError(f"no draft thread {thread_id!r}; the thread id is in the story's provenance")
+            raise InputError(
+                f"no draft thread {thread_id!r}; the thread id is in the story's provenance"
+            )
         if "human_review" not in (snapshot.next or ()):
             status = snapshot.values.get("story", {}).get("review", {}).get("status", "unknown")
             raise InputError(f"thread {thread_id!r} is not waiting for review (status {status})")
@@ -134,8 +139,10 @@ class StoryAgent:
         parsed = parse_decision(decision)
         story = self.pending(thread_id)
         apply_decision(story, parsed)  # reject a bad edit here, before the thread moves
-        config = {"configurable": {"thread_id": thread_id}}
-        self.graph.invoke(Command(resume=parsed.model_dump(mode="json")), config, context=self.context())
+        config: RunnableConfig = {"configurable": {"thread_id": thread_id}}
+        self.graph.invoke(
+            Command(resume=parsed.model_dump(mode="json")), config, context=self.context()
+        )
         return self._story(config)
 
 
@@ -149,6 +156,8 @@ async def adraft_story(cluster: ClusterLike, **settings: Any) -> Story:
     return await StoryAgent(**settings).adraft(cluster)
 
 
-def resume_review(thread_id: str, decision: ReviewDecision | dict[str, Any], **settings: Any) -> Story:
+def resume_review(
+    thread_id: str, decision: ReviewDecision | dict[str, Any], **settings: Any
+) -> Story:
     """Resume a drafted story's thread with the editor's decision (approve, edit or reject)."""
     return StoryAgent(**settings).review(thread_id, decision)

@@ -18,7 +18,7 @@ def _write(path: str | None, text: str) -> None:
     if path in (None, "-"):
         sys.stdout.write(text if text.endswith("\n") else text + "\n")
         return
-    target = Path(path)  # type: ignore[arg-type]
+    target = Path(path)
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(text if text.endswith("\n") else text + "\n", encoding="utf-8")
@@ -77,14 +77,21 @@ def cmd_review(args: argparse.Namespace, settings: Settings) -> int:
         except FileNotFoundError:
             raise InputError(f"{args.changes}: no such file") from None
         except json.JSONDecodeError as error:
-            raise InputError(f"{args.changes}: not valid JSON ({error.msg}, line {error.lineno})") from None
+            raise InputError(
+                f"{args.changes}: not valid JSON ({error.msg}, line {error.lineno})"
+            ) from None
         if not isinstance(changes, dict):
             raise InputError(f"{args.changes}: must hold a JSON object of fields to change")
     agent = StoryAgent(settings)
     if args.action == "show":
         story = agent.pending(args.thread_id)
     else:
-        decision = {"action": args.action, "reviewer": args.reviewer, "notes": args.notes, "changes": changes}
+        decision = {
+            "action": args.action,
+            "reviewer": args.reviewer,
+            "notes": args.notes,
+            "changes": changes,
+        }
         story = agent.review(args.thread_id, decision)
     _write(args.out, story.model_dump_json(indent=2))
     print(f"{story.id} rev {story.revision}: {story.review.status}", file=sys.stderr)
@@ -111,11 +118,17 @@ def cmd_check(args: argparse.Namespace, settings: Settings) -> int:
     prompt = load_prompt("check").render(evidence=evidence)
     with tempfile.TemporaryDirectory() as scratch:
         # A scratch cache: the check measures the model, not yesterday's answer.
-        gateway = Gateway.from_settings(settings.model_copy(update={"cache": True, "data_dir": Path(scratch)}))
+        gateway = Gateway.from_settings(
+            settings.model_copy(update={"cache": True, "data_dir": Path(scratch)})
+        )
         for label in ("model call", "repeat"):
             result = gateway.structured(prompt, Headline, max_tokens=60)
             usage = result.usage
-            where = "served from the cache" if usage.cached else f"{gateway.backend_name}/{gateway.model}"
+            where = (
+                "served from the cache"
+                if usage.cached
+                else f"{gateway.backend_name}/{gateway.model}"
+            )
             print(
                 f"{label}: {where}: {result.value.model_dump_json()} in {usage.seconds:.2f} s, "
                 f"{usage.prompt_tokens} prompt + {usage.completion_tokens} completion tokens"
@@ -128,15 +141,21 @@ def build_parser() -> argparse.ArgumentParser:
         prog="storydesk",
         description="Neutral, fact-checked news stories from clusters of articles.",
     )
-    parser.add_argument("--no-cache", action="store_true", help="do not read or write the model response cache")
+    parser.add_argument(
+        "--no-cache", action="store_true", help="do not read or write the model response cache"
+    )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    schema = sub.add_parser("schema", help="print the JSON Schema of the story or the cluster input")
+    schema = sub.add_parser(
+        "schema", help="print the JSON Schema of the story or the cluster input"
+    )
     schema.add_argument("which", nargs="?", choices=["story", "cluster"], default="story")
     schema.set_defaults(func=cmd_schema)
 
     draft = sub.add_parser("draft", help="draft a story from a cluster, up to the editor's review")
-    draft.add_argument("cluster", nargs="?", help="cluster JSON file (see `storydesk schema cluster`)")
+    draft.add_argument(
+        "cluster", nargs="?", help="cluster JSON file (see `storydesk schema cluster`)"
+    )
     draft.add_argument("--cluster-id", help="draft a cluster from the article store instead")
     draft.add_argument("--out", help="write the story JSON here (default: stdout)")
     draft.add_argument("--html", help="also write a self-contained HTML page here")

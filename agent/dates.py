@@ -32,15 +32,28 @@ _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     ("iso", re.compile(r"\b(?P<year>(?:19|20)\d{2})-(?P<month>\d{2})-(?P<day>\d{2})\b")),
     ("mdy", re.compile(rf"\b{_MONTH}\s+{_DAY}(?:,)?\s+{_YEAR}\b", re.I)),
     ("dmy", re.compile(rf"\b{_DAY}\s+{_MONTH}(?:,)?\s+{_YEAR}\b", re.I)),
-    ("md", re.compile(rf"\b{_MONTH}\s+{_DAY}\b(?!\s*(?:,\s*)?(?:19|20)\d{{2}})(?!\s*(?:%|percent))", re.I)),
+    (
+        "md",
+        re.compile(
+            rf"\b{_MONTH}\s+{_DAY}\b(?!\s*(?:,\s*)?(?:19|20)\d{{2}})(?!\s*(?:%|percent))", re.I
+        ),
+    ),
     ("dm", re.compile(rf"\b{_DAY}\s+{_MONTH}\b(?!\s*(?:,\s*)?(?:19|20)\d{{2}})", re.I)),
     ("my", re.compile(rf"\b{_MONTH}\s+(?:of\s+)?{_YEAR}\b", re.I)),
     ("relmonth", re.compile(r"\b(?P<rel>last|this|next)\s+month\b", re.I)),
     ("relyear", re.compile(r"\b(?P<rel>last|this|next)\s+year\b", re.I)),
     ("relday", re.compile(r"\b(?P<rel>today|yesterday|tomorrow|tonight)\b", re.I)),
     ("weekday", re.compile(rf"\b(?P<rel>last|next|this|on)?\s*{_WEEKDAY}\b", re.I)),
-    ("inmonth", re.compile(rf"\b(?:in|since|from|until|by|during|early|late|mid-?)\s+{_MONTH}\b(?!\s+\d)", re.I)),
-    ("year", re.compile(rf"\b(?:in|since|from|until|by|during|of|early|late|mid-?)\s+{_YEAR}\b", re.I)),
+    (
+        "inmonth",
+        re.compile(
+            rf"\b(?:in|since|from|until|by|during|early|late|mid-?)\s+{_MONTH}\b(?!\s+\d)", re.I
+        ),
+    ),
+    (
+        "year",
+        re.compile(rf"\b(?:in|since|from|until|by|during|of|early|late|mid-?)\s+{_YEAR}\b", re.I),
+    ),
 ]
 
 _FUTURE = re.compile(r"\b(will|would|plans? to|is to|are to|scheduled|expected to|set to)\b", re.I)
@@ -106,7 +119,8 @@ def find_dates(sentence: str, published: datetime | date) -> list[FoundDate]:
                     precision=precision,
                     expression=match.group(0).strip(),
                     start=match.start(),
-                    relative=kind in ("md", "dm", "relmonth", "relyear", "relday", "weekday", "inmonth"),
+                    relative=kind
+                    in ("md", "dm", "relmonth", "relyear", "relday", "weekday", "inmonth"),
                 )
             )
     found.sort(key=lambda f: f.start)
@@ -132,9 +146,17 @@ def _resolve(
         if groups["month"].lower() == "may" and not groups["month"][0].isupper():
             return None
         year = pub.year
-        if _valid(year, month, day) and date(year, month, day) > pub + timedelta(days=31) and not future:
+        if (
+            _valid(year, month, day)
+            and date(year, month, day) > pub + timedelta(days=31)
+            and not future
+        ):
             year -= 1  # "Dec. 20" in an article of early January
-        elif _valid(year, month, day) and date(year, month, day) < pub - timedelta(days=300) and future:
+        elif (
+            _valid(year, month, day)
+            and date(year, month, day) < pub - timedelta(days=300)
+            and future
+        ):
             year += 1
         if not _valid(year, month, day):
             return None
@@ -146,7 +168,9 @@ def _resolve(
         return _fmt(int(groups["year"]), month)
     if kind == "inmonth":
         month = _month_of(groups["month"])
-        if month is None or (groups["month"].lower() in ("may", "march") and not groups["month"][0].isupper()):
+        if month is None or (
+            groups["month"].lower() in ("may", "march") and not groups["month"][0].isupper()
+        ):
             return None
         year = pub.year
         if month > pub.month and not future:
@@ -165,20 +189,20 @@ def _resolve(
         return _fmt(pub.year + shift)
     if kind == "relday":
         shift = {"today": 0, "tonight": 0, "yesterday": -1, "tomorrow": 1}[groups["rel"].lower()]
-        day = pub + timedelta(days=shift)
-        return _fmt(day.year, day.month, day.day)
+        when = pub + timedelta(days=shift)
+        return _fmt(when.year, when.month, when.day)
     if kind == "weekday":
         target = WEEKDAYS[groups["weekday"].lower()]
         rel = (groups.get("rel") or "").lower()
         if rel == "next" or (future and rel != "last"):
             delta = (target - pub.weekday()) % 7 or 7
-            day = pub + timedelta(days=delta)
+            when = pub + timedelta(days=delta)
         else:
             delta = (pub.weekday() - target) % 7
             if rel == "last" and delta == 0:
                 delta = 7
-            day = pub - timedelta(days=delta)
-        return _fmt(day.year, day.month, day.day)
+            when = pub - timedelta(days=delta)
+        return _fmt(when.year, when.month, when.day)
     return None
 
 

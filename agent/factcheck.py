@@ -20,8 +20,8 @@ from agent.neutrality import loaded_words
 from agent.schemas import Conflict, Evidence
 from agent.text import (
     NUMBER_WORDS,
-    content_words,
     contains_phrase,
+    content_words,
     jaccard,
     names,
     normalize,
@@ -77,22 +77,67 @@ Verifier = Callable[[str, list[Source]], tuple[VerdictName, str]]
 
 
 _ANTONYM_PAIRS = [
-    ("increase", "decrease"), ("increased", "decreased"), ("increases", "decreases"),
-    ("rise", "fall"), ("rose", "fell"), ("rising", "falling"), ("rises", "falls"),
-    ("gain", "loss"), ("gains", "losses"), ("gained", "lost"), ("win", "lose"), ("won", "lost"),
-    ("higher", "lower"), ("more", "fewer"), ("more", "less"), ("most", "least"),
-    ("largest", "smallest"), ("biggest", "smallest"), ("highest", "lowest"),
-    ("approve", "reject"), ("approved", "rejected"), ("accept", "reject"), ("accepted", "rejected"),
-    ("support", "oppose"), ("supported", "opposed"), ("supports", "opposes"),
-    ("allow", "ban"), ("allowed", "banned"), ("legal", "illegal"), ("before", "after"),
-    ("first", "last"), ("open", "closed"), ("opened", "closed"), ("start", "end"),
-    ("started", "ended"), ("began", "ended"), ("expand", "shrink"), ("strong", "weak"),
-    ("stronger", "weaker"), ("positive", "negative"), ("guilty", "innocent"),
-    ("up", "down"), ("above", "below"), ("over", "under"), ("early", "late"),
-    ("earlier", "later"), ("increase", "cut"), ("raised", "lowered"), ("raise", "lower"),
-    ("boost", "cut"), ("boosted", "cut"), ("surge", "plunge"), ("surged", "plunged"),
-    ("hired", "fired"), ("arrived", "left"), ("entered", "exited"), ("won", "lost"),
-    ("majority", "minority"), ("inside", "outside"), ("north", "south"), ("east", "west"),
+    ("increase", "decrease"),
+    ("increased", "decreased"),
+    ("increases", "decreases"),
+    ("rise", "fall"),
+    ("rose", "fell"),
+    ("rising", "falling"),
+    ("rises", "falls"),
+    ("gain", "loss"),
+    ("gains", "losses"),
+    ("gained", "lost"),
+    ("win", "lose"),
+    ("won", "lost"),
+    ("higher", "lower"),
+    ("more", "fewer"),
+    ("more", "less"),
+    ("most", "least"),
+    ("largest", "smallest"),
+    ("biggest", "smallest"),
+    ("highest", "lowest"),
+    ("approve", "reject"),
+    ("approved", "rejected"),
+    ("accept", "reject"),
+    ("accepted", "rejected"),
+    ("support", "oppose"),
+    ("supported", "opposed"),
+    ("supports", "opposes"),
+    ("allow", "ban"),
+    ("allowed", "banned"),
+    ("legal", "illegal"),
+    ("before", "after"),
+    ("first", "last"),
+    ("open", "closed"),
+    ("opened", "closed"),
+    ("start", "end"),
+    ("started", "ended"),
+    ("began", "ended"),
+    ("expand", "shrink"),
+    ("strong", "weak"),
+    ("stronger", "weaker"),
+    ("positive", "negative"),
+    ("guilty", "innocent"),
+    ("up", "down"),
+    ("above", "below"),
+    ("over", "under"),
+    ("early", "late"),
+    ("earlier", "later"),
+    ("increase", "cut"),
+    ("raised", "lowered"),
+    ("raise", "lower"),
+    ("boost", "cut"),
+    ("boosted", "cut"),
+    ("surge", "plunge"),
+    ("surged", "plunged"),
+    ("hired", "fired"),
+    ("arrived", "left"),
+    ("entered", "exited"),
+    ("won", "lost"),
+    ("majority", "minority"),
+    ("inside", "outside"),
+    ("north", "south"),
+    ("east", "west"),
 ]
 _ANTONYMS: dict[str, set[str]] = {}
 for _a, _b in _ANTONYM_PAIRS:
@@ -127,7 +172,10 @@ def _date_set(sources: list[Source]) -> set[str]:
 
 
 def _has_word(haystack_lower: str, word: str) -> bool:
-    return re.search(r"(?<![A-Za-z])" + re.escape(word.lower()) + r"(?![a-z])", haystack_lower) is not None
+    return (
+        re.search(r"(?<![A-Za-z])" + re.escape(word.lower()) + r"(?![a-z])", haystack_lower)
+        is not None
+    )
 
 
 def best_matches(claim: str, pool: list[Source], k: int = 3) -> list[Source]:
@@ -145,7 +193,12 @@ def best_matches(claim: str, pool: list[Source], k: int = 3) -> list[Source]:
             if source in chosen:
                 continue
             covered = len(remaining & found)
-            if covered > gain or (covered == gain and best is not None and covered and len(source.text) < len(best.text)):
+            if covered > gain or (
+                covered == gain
+                and best is not None
+                and covered
+                and len(source.text) < len(best.text)
+            ):
                 best, gain = source, covered
         if best is None or gain == 0:
             break
@@ -192,13 +245,13 @@ def rule_check(
     evidence_dates = _date_set(cited)
     claim_dates = [claim_date] if claim_date else []
     claim_dates += [d.date for d in find_dates(claim, published)]
-    for value in claim_dates:
-        if value not in evidence_dates:
-            problems.append(f"the date {value} is not what the evidence gives")
+    for stated in claim_dates:
+        if stated not in evidence_dates:
+            problems.append(f"the date {stated} is not what the evidence gives")
             if close and evidence_dates:
                 contradiction = True
 
-    names_lower = (lower + " " + known_names.lower())
+    names_lower = lower + " " + known_names.lower()
     for name in names(claim):
         missing = [p for p in name.split() if len(p) > 2 and not _has_word(names_lower, p)]
         if missing:
@@ -214,7 +267,8 @@ def rule_check(
     swapped = _antonym_swaps(claim, closest.text) if close else []
     if swapped:
         problems.append(
-            "the claim says " + ", ".join(f"{a!r} where the evidence says {b!r}" for a, b in swapped)
+            "the claim says "
+            + ", ".join(f"{a!r} where the evidence says {b!r}" for a, b in swapped)
         )
         contradiction = True
 
@@ -295,13 +349,30 @@ _UNITS: dict[str, tuple[str, ...]] = {
     "deaths": ("killed", "dead", "died", "deaths", "fatalities", "lives"),
     "injuries": ("injured", "wounded", "hurt", "injuries"),
     "percent": ("percent", "%", "per cent"),
-    "people": ("people", "protesters", "demonstrators", "workers", "residents", "troops",
-               "soldiers", "migrants", "students", "passengers", "votes", "members"),
+    "people": (
+        "people",
+        "protesters",
+        "demonstrators",
+        "workers",
+        "residents",
+        "troops",
+        "soldiers",
+        "migrants",
+        "students",
+        "passengers",
+        "votes",
+        "members",
+    ),
     "money": ("dollars", "euros", "yen", "pounds", "$", "€", "£"),
 }
 _HOUR_WORDS = re.compile(r"\b(half an hour|an hour and a half|an hour|one hour|hour-long)\b", re.I)
-_HOUR_VALUES = {"half an hour": 30.0, "an hour and a half": 90.0, "an hour": 60.0,
-                "one hour": 60.0, "hour-long": 60.0}
+_HOUR_VALUES = {
+    "half an hour": 30.0,
+    "an hour and a half": 90.0,
+    "an hour": 60.0,
+    "one hour": 60.0,
+    "hour-long": 60.0,
+}
 
 
 @dataclass
@@ -318,16 +389,26 @@ def quantities(source: Source) -> list[Quantity]:
     found: list[Quantity] = []
     context = set(content_words(text))
     for match in _HOUR_WORDS.finditer(text):
-        found.append(Quantity("duration in minutes", _HOUR_VALUES[match.group(1).lower()], source, context))
-    pattern = r"([$€£])?\s?(\d{1,3}(?:,\d{3})+|\d+(?:\.\d+)?|\b(?:" + "|".join(NUMBER_WORDS) + r")\b)\s*(%)?"
+        found.append(
+            Quantity("duration in minutes", _HOUR_VALUES[match.group(1).lower()], source, context)
+        )
+    pattern = (
+        r"([$€£])?\s?(\d{1,3}(?:,\d{3})+|\d+(?:\.\d+)?|\b(?:"
+        + "|".join(NUMBER_WORDS)
+        + r")\b)\s*(%)?"
+    )
     for match in re.finditer(pattern, text, re.I):
-        before = text[max(0, match.start() - 1):match.start() + 1]
-        raw = match.group(2).lower()
-        value = float(NUMBER_WORDS[raw]) if raw in NUMBER_WORDS else float(raw.replace(",", ""))
+        before = text[max(0, match.start() - 1) : match.start() + 1]
+        figure = match.group(2).lower()
+        value = (
+            float(NUMBER_WORDS[figure])
+            if figure in NUMBER_WORDS
+            else float(figure.replace(",", ""))
+        )
         if 1900 <= value <= 2100 and not match.group(1) and not match.group(3):
             continue  # a year
-        after = " ".join(words(text[match.end():match.end() + 40])[:4])
-        tail = text[match.end():match.end() + 3]
+        after = " ".join(words(text[match.end() : match.end() + 40])[:4])
+        tail = text[match.end() : match.end() + 3]
         unit = None
         if match.group(1) or "$" in before:
             unit = "money"
@@ -340,10 +421,10 @@ def quantities(source: Source) -> list[Quantity]:
                     break
         if unit is None:
             continue
-        if unit == "duration in minutes" and re.match(r"\s*hours?\b", text[match.end():]):
+        if unit == "duration in minutes" and re.match(r"\s*hours?\b", text[match.end() :]):
             value *= 60
-        if unit == "money" and re.match(r"\s*(million|billion)", text[match.end():], re.I):
-            value *= 1e6 if "million" in text[match.end():match.end() + 10].lower() else 1e9
+        if unit == "money" and re.match(r"\s*(million|billion)", text[match.end() :], re.I):
+            value *= 1e6 if "million" in text[match.end() : match.end() + 10].lower() else 1e9
         found.append(Quantity(unit, value, source, context))
     return found
 
@@ -364,7 +445,8 @@ def find_conflicts(pool: list[Source]) -> list[Conflict]:
                 continue
             if jaccard(a.words, b.words) < 0.15:
                 continue
-            key = (unit, *sorted((a.source.sentence_id, b.source.sentence_id)))
+            first, second = sorted((a.source.sentence_id, b.source.sentence_id))
+            key = (unit, first, second)
             if key in seen:
                 continue
             # Two articles may agree elsewhere on one of the values: then it is no conflict.

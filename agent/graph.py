@@ -25,7 +25,7 @@ from agent.state import InputState, OutputState, StoryState
 DRAFTERS = ("draft_summary", "extract_timeline", "assess_impact", "classify")
 
 
-def build_graph() -> StateGraph:
+def build_graph() -> StateGraph[StoryState, Context, InputState, OutputState]:
     """Wire the nodes; compile with a checkpointer to use the review interrupt."""
     builder = StateGraph(
         StoryState, input_schema=InputState, output_schema=OutputState, context_schema=Context

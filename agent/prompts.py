@@ -160,5 +160,7 @@ def load_prompt(prompt_id: str) -> Prompt:
     """Load `prompts/<prompt_id>.md`."""
     path = prompts_dir() / f"{prompt_id}.md"
     if not path.is_file():
-        raise PromptError(f"no prompt file {path}; the prompt ids are the file names in {path.parent}")
+        raise PromptError(
+            f"no prompt file {path}; the prompt ids are the file names in {path.parent}"
+        )
     return parse_prompt(path.read_text(encoding="utf-8"), path)

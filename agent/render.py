@@ -36,10 +36,14 @@ def _flags(flags: list[Flag], claims: list[Claim], section: str, index: int) -> 
     marks = []
     for claim in claims:
         if claim.section == section and claim.index == index and claim.verdict != "supported":
-            marks.append(f'<span class="flag bad" title="{escape(claim.note)}">{escape(claim.verdict)}</span>')
+            marks.append(
+                f'<span class="flag bad" title="{escape(claim.note)}">{escape(claim.verdict)}</span>'
+            )
     for flag in flags:
         if flag.section == section and flag.index == index:
-            marks.append(f'<span class="flag" title="{escape(flag.message)}">{escape(flag.kind)}</span>')
+            marks.append(
+                f'<span class="flag" title="{escape(flag.message)}">{escape(flag.kind)}</span>'
+            )
     return "".join(marks)
 
 
@@ -71,27 +75,38 @@ def render_html(story: Story) -> str:
     """Render the story as one HTML page with no external assets."""
     fc, bias = story.fact_check, story.bias
     dist = bias.distribution
-    summary = " ".join(
-        f"{escape(s.text)}{_cites(s.citations)}{_flags(story.review.flags, fc.claims, 'summary', i)}"
-        for i, s in enumerate(story.summary)
-    ) or f'<span class="note">{escape(story.section_notes.get("summary", "No summary."))}</span>'
+    summary = (
+        " ".join(
+            f"{escape(s.text)}{_cites(s.citations)}{_flags(story.review.flags, fc.claims, 'summary', i)}"
+            for i, s in enumerate(story.summary)
+        )
+        or f'<span class="note">{escape(story.section_notes.get("summary", "No summary."))}</span>'
+    )
     timeline = "".join(
         f"<li><strong>{escape(display_date(e.date))}</strong>: {escape(e.event)}{_cites(e.citations)}"
         f"{_flags(story.review.flags, fc.claims, 'timeline', i)}</li>"
         for i, e in enumerate(story.timeline)
     )
     if not timeline:
-        timeline_html = f'<p class="note">{escape(story.section_notes.get("timeline", "No dated events."))}</p>'
+        timeline_html = (
+            f'<p class="note">{escape(story.section_notes.get("timeline", "No dated events."))}</p>'
+        )
     else:
         timeline_html = f"<ul>{timeline}</ul>"
     meter = "".join(
         f'<div class="{cls}" style="width:{share}%">{label} {share:g}%</div>'
-        for cls, label, share in (("l", "Left", dist.left), ("c", "Center", dist.center), ("r", "Right", dist.right))
+        for cls, label, share in (
+            ("l", "Left", dist.left),
+            ("c", "Center", dist.center),
+            ("r", "Right", dist.right),
+        )
         if share > 0
     )
     general_flags = [f for f in story.review.flags if f.index is None]
     conflicts = "".join(
-        f"<li>{escape(c.about)}: " + " / ".join(f"“{escape(v.quote)}” [{escape(v.article_id)}]" for v in c.values) + "</li>"
+        f"<li>{escape(c.about)}: "
+        + " / ".join(f"“{escape(v.quote)}” [{escape(v.article_id)}]" for v in c.values)
+        + "</li>"
         for c in fc.conflicts
     )
     claims = "".join(
@@ -101,13 +116,14 @@ def render_html(story: Story) -> str:
     )
     blindspot = (
         f"<p><strong>Blindspot:</strong> barely covered by {escape(story.blindspot)}-leaning sources.</p>"
-        if story.blindspot else ""
+        if story.blindspot
+        else ""
     )
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
 <title>{escape(story.title)}</title><style>{_CSS}</style></head><body>
-<div class="tags"><span>{escape(story.category)}</span><span>{escape(story.sentiment.title())} Sentiment</span><span>{escape(story.review.status.replace('_', ' '))}</span></div>
-<h1>{escape(story.title)}{_flags(story.review.flags, fc.claims, 'title', 0)}</h1>
+<div class="tags"><span>{escape(story.category)}</span><span>{escape(story.sentiment.title())} Sentiment</span><span>{escape(story.review.status.replace("_", " "))}</span></div>
+<h1>{escape(story.title)}{_flags(story.review.flags, fc.claims, "title", 0)}</h1>
 <h2>Media Bias Meter</h2>
 <div class="meter">{meter}</div>
 <p class="counts">Sources: {bias.sources} · Articles: {bias.articles} · Left leaning: {bias.left} · Center: {bias.center} · Right leaning: {bias.right} · Unrated: {bias.unrated}<br>
@@ -115,22 +131,22 @@ Distribution: Left {dist.left:g}%, Center {dist.center:g}%, Right {dist.right:g}
 {blindspot}
 <h2>Summary</h2>
 <p>{summary}</p>
-<p class="byline">Based on {bias.articles} article{'s' if bias.articles != 1 else ''} from {bias.sources} source{'s' if bias.sources != 1 else ''}. Prepared by storydesk ({escape(story.provenance.backend)}/{escape(story.provenance.model)}), revision {story.revision}, {escape(story.review.status.replace('_', ' '))}{' by ' + escape(story.review.reviewer) if story.review.reviewer else ''}.</p>
+<p class="byline">Based on {bias.articles} article{"s" if bias.articles != 1 else ""} from {bias.sources} source{"s" if bias.sources != 1 else ""}. Prepared by storydesk ({escape(story.provenance.backend)}/{escape(story.provenance.model)}), revision {story.revision}, {escape(story.review.status.replace("_", " "))}{" by " + escape(story.review.reviewer) if story.review.reviewer else ""}.</p>
 <h2>Timeline of Events</h2>
 {timeline_html}
 <h2>Who Benefited</h2>
-{_parties(story, 'who_benefited', story.who_benefited)}
+{_parties(story, "who_benefited", story.who_benefited)}
 <h2>Who Impacted</h2>
-{_parties(story, 'who_impacted', story.who_impacted)}
+{_parties(story, "who_impacted", story.who_impacted)}
 <h2>Coverage of Story</h2>
-<div class="cols"><div><h3>From Left</h3>{_coverage(story.coverage.left, 'left')}</div>
-<div><h3>From Center</h3>{_coverage(story.coverage.center, 'center')}</div>
-<div><h3>From Right</h3>{_coverage(story.coverage.right, 'right')}</div></div>
-{('<h3>Unrated</h3>' + _coverage(story.coverage.unrated, 'unrated')) if story.coverage.unrated else ''}
+<div class="cols"><div><h3>From Left</h3>{_coverage(story.coverage.left, "left")}</div>
+<div><h3>From Center</h3>{_coverage(story.coverage.center, "center")}</div>
+<div><h3>From Right</h3>{_coverage(story.coverage.right, "right")}</div></div>
+{("<h3>Unrated</h3>" + _coverage(story.coverage.unrated, "unrated")) if story.coverage.unrated else ""}
 <h2>Fact check</h2>
 <p class="counts">{fc.supported} supported · {fc.unsupported} unsupported · {fc.contradicted} contradicted</p>
-{('<h3>Sources disagree</h3><ul>' + conflicts + '</ul>') if conflicts else ''}
-{('<h3>For the editor</h3><ul>' + ''.join(f'<li><span class="flag">{escape(f.kind)}</span> {escape(f.message)}</li>' for f in general_flags) + '</ul>') if general_flags else ''}
+{("<h3>Sources disagree</h3><ul>" + conflicts + "</ul>") if conflicts else ""}
+{("<h3>For the editor</h3><ul>" + "".join(f'<li><span class="flag">{escape(f.kind)}</span> {escape(f.message)}</li>' for f in general_flags) + "</ul>") if general_flags else ""}
 <table><tr><th>section</th><th>claim</th><th>verdict</th><th>note</th><th>evidence</th></tr>{claims}</table>
 </body></html>
 """

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Literal
 
 from langgraph.runtime import Runtime
 
 from agent.context import Context, context_of
 from agent.nodes.fact_check import failing
+from agent.state import StoryState
 
 
 def route_after_fact_check(
-    state: dict[str, Any], runtime: Runtime[Context]
+    state: StoryState, runtime: Runtime[Context]
 ) -> Literal["revise", "assemble"]:
     """Revise while claims fail and the bound allows; otherwise assemble."""
     bound = context_of(runtime).get_settings().max_revisions
@@ -20,7 +21,7 @@ def route_after_fact_check(
     return "assemble"
 
 
-def route_after_review(state: dict[str, Any]) -> Literal["human_review", "finalize"]:
+def route_after_review(state: StoryState) -> Literal["human_review", "finalize"]:
     """An edit is a new revision that goes back to the editor; approve or reject ends."""
     decision = state.get("decision") or {}
     return "human_review" if decision.get("action") == "edit" else "finalize"

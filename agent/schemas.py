@@ -29,9 +29,26 @@ Verdict = Literal["supported", "unsupported", "contradicted"]
 Section = Literal["title", "summary", "timeline", "who_benefited", "who_impacted"]
 ReviewStatus = Literal["draft", "needs_review", "approved", "rejected", "published"]
 Category = Literal[
-    "General", "Top Stories", "Politics", "Business", "Economy", "Technology", "International",
-    "Environment", "Science", "Sports", "Health", "Education", "Entertainment", "Lifestyle",
-    "Culture", "Crime & Law", "Travel & Tourism", "Food & Recipes", "Fact Check", "Religion",
+    "General",
+    "Top Stories",
+    "Politics",
+    "Business",
+    "Economy",
+    "Technology",
+    "International",
+    "Environment",
+    "Science",
+    "Sports",
+    "Health",
+    "Education",
+    "Entertainment",
+    "Lifestyle",
+    "Culture",
+    "Crime & Law",
+    "Travel & Tourism",
+    "Food & Recipes",
+    "Fact Check",
+    "Religion",
 ]
 Sentiment = Literal["positive", "neutral", "negative"]
 
@@ -178,7 +195,9 @@ class SummarySentence(_Model):
 class TimelineEvent(_Model):
     """A dated event; the date has the precision the sources support."""
 
-    date: str = Field(pattern=r"^\d{4}(-\d{2}(-\d{2})?)?$", description="YYYY, YYYY-MM or YYYY-MM-DD.")
+    date: str = Field(
+        pattern=r"^\d{4}(-\d{2}(-\d{2})?)?$", description="YYYY, YYYY-MM or YYYY-MM-DD."
+    )
     precision: Precision
     event: str = Field(min_length=1)
     citations: Citations

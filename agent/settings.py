@@ -28,7 +28,9 @@ class Settings(BaseSettings):
     )
     """Backend; by default `openai` when OPENAI_API_KEY or OPENAI_BASE_URL is set, else `local`."""
 
-    model: str | None = Field(default=None, validation_alias=AliasChoices("STORYDESK_MODEL", "model"))
+    model: str | None = Field(
+        default=None, validation_alias=AliasChoices("STORYDESK_MODEL", "model")
+    )
     """Model name for the openai backend (default gpt-4o-mini) or a label for the local one."""
 
     model_path: Path | None = Field(
@@ -48,28 +50,40 @@ class Settings(BaseSettings):
     )
     """How to ask an OpenAI-compatible server for JSON; `auto` asks the server what it is."""
 
-    timeout: float = Field(default=120.0, gt=0, validation_alias=AliasChoices("STORYDESK_TIMEOUT", "timeout"))
+    timeout: float = Field(
+        default=120.0, gt=0, validation_alias=AliasChoices("STORYDESK_TIMEOUT", "timeout")
+    )
     """Seconds to wait for one model response."""
 
     max_retries: int = Field(
-        default=2, ge=0, le=10, validation_alias=AliasChoices("STORYDESK_MAX_RETRIES", "max_retries")
+        default=2,
+        ge=0,
+        le=10,
+        validation_alias=AliasChoices("STORYDESK_MAX_RETRIES", "max_retries"),
     )
     """Transport retries (the SDK's own, honouring Retry-After)."""
 
     output_attempts: int = Field(
-        default=3, ge=1, le=6,
+        default=3,
+        ge=1,
+        le=6,
         validation_alias=AliasChoices("STORYDESK_OUTPUT_ATTEMPTS", "output_attempts"),
     )
     """Attempts at getting schema-valid output from the model before giving up."""
 
-    n_ctx: int = Field(default=8192, ge=512, validation_alias=AliasChoices("STORYDESK_N_CTX", "n_ctx"))
+    n_ctx: int = Field(
+        default=8192, ge=512, validation_alias=AliasChoices("STORYDESK_N_CTX", "n_ctx")
+    )
     """Context window of the local model, in tokens (SmolLM2 was trained on 8192)."""
 
     n_threads: int | None = Field(
         default=None, validation_alias=AliasChoices("STORYDESK_N_THREADS", "n_threads")
     )
     temperature: float = Field(
-        default=0.0, ge=0, le=2, validation_alias=AliasChoices("STORYDESK_TEMPERATURE", "temperature")
+        default=0.0,
+        ge=0,
+        le=2,
+        validation_alias=AliasChoices("STORYDESK_TEMPERATURE", "temperature"),
     )
     seed: int = Field(default=7, validation_alias=AliasChoices("STORYDESK_SEED", "seed"))
     model_verdicts: Literal["auto", "on", "off"] = Field(
@@ -80,7 +94,10 @@ class Settings(BaseSettings):
     backend (the embedded model's verdicts are near chance, so there the rules decide alone)."""
 
     max_revisions: int = Field(
-        default=1, ge=0, le=5, validation_alias=AliasChoices("STORYDESK_MAX_REVISIONS", "max_revisions")
+        default=1,
+        ge=0,
+        le=5,
+        validation_alias=AliasChoices("STORYDESK_MAX_REVISIONS", "max_revisions"),
     )
     """How many times failing claims are sent back for a rewrite."""
 

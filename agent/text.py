@@ -13,11 +13,67 @@ from functools import lru_cache
 
 # Abbreviations after which a period does not end a sentence.
 _ABBREVIATIONS = {
-    "mr", "mrs", "ms", "dr", "prof", "sr", "jr", "st", "gen", "gov", "sen", "rep", "rev", "col",
-    "lt", "sgt", "capt", "cmdr", "adm", "maj", "pres", "vs", "etc", "inc", "ltd", "co", "corp",
-    "no", "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec",
-    "mon", "tue", "wed", "thu", "fri", "sat", "sun", "u.s", "u.k", "u.n", "e.g", "i.e", "a.m",
-    "p.m", "d.c", "ft", "mt", "approx", "dept", "est", "fig",
+    "mr",
+    "mrs",
+    "ms",
+    "dr",
+    "prof",
+    "sr",
+    "jr",
+    "st",
+    "gen",
+    "gov",
+    "sen",
+    "rep",
+    "rev",
+    "col",
+    "lt",
+    "sgt",
+    "capt",
+    "cmdr",
+    "adm",
+    "maj",
+    "pres",
+    "vs",
+    "etc",
+    "inc",
+    "ltd",
+    "co",
+    "corp",
+    "no",
+    "jan",
+    "feb",
+    "mar",
+    "apr",
+    "jun",
+    "jul",
+    "aug",
+    "sep",
+    "sept",
+    "oct",
+    "nov",
+    "dec",
+    "mon",
+    "tue",
+    "wed",
+    "thu",
+    "fri",
+    "sat",
+    "sun",
+    "u.s",
+    "u.k",
+    "u.n",
+    "e.g",
+    "i.e",
+    "a.m",
+    "p.m",
+    "d.c",
+    "ft",
+    "mt",
+    "approx",
+    "dept",
+    "est",
+    "fig",
 }
 
 _SENTENCE_END = re.compile(r"""([.!?…]+["”’')\]]*)\s+(?=["“‘(\[]?[A-Z0-9])""")
@@ -42,11 +98,36 @@ _NAME = re.compile(
     r"(?:\s+(?:[A-Z][a-z]+(?:[-'][A-Z]?[a-z]+)?|[A-Z]{2,}|[A-Z]\.(?:[A-Z]\.)*))*"
 )
 NUMBER_WORDS = {
-    "zero": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
-    "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13,
-    "fourteen": 14, "fifteen": 15, "sixteen": 16, "seventeen": 17, "eighteen": 18,
-    "nineteen": 19, "twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60,
-    "seventy": 70, "eighty": 80, "ninety": 90, "hundred": 100, "dozen": 12,
+    "zero": 0,
+    "one": 1,
+    "two": 2,
+    "three": 3,
+    "four": 4,
+    "five": 5,
+    "six": 6,
+    "seven": 7,
+    "eight": 8,
+    "nine": 9,
+    "ten": 10,
+    "eleven": 11,
+    "twelve": 12,
+    "thirteen": 13,
+    "fourteen": 14,
+    "fifteen": 15,
+    "sixteen": 16,
+    "seventeen": 17,
+    "eighteen": 18,
+    "nineteen": 19,
+    "twenty": 20,
+    "thirty": 30,
+    "forty": 40,
+    "fifty": 50,
+    "sixty": 60,
+    "seventy": 70,
+    "eighty": 80,
+    "ninety": 90,
+    "hundred": 100,
+    "dozen": 12,
 }
 # "one" is left out: "one of the", "no one", "one-year" say no figure a claim could get wrong.
 _NUMBER_WORD = re.compile(
@@ -55,15 +136,99 @@ _NUMBER_WORD = re.compile(
 _SCALE = {"thousand": 1e3, "million": 1e6, "billion": 1e9, "trillion": 1e12}
 # Capitalised words that start sentences or name days and months: not names on their own.
 _NOT_NAMES = {
-    "the", "a", "an", "in", "on", "at", "for", "but", "and", "or", "he", "she", "it", "they",
-    "we", "i", "this", "that", "these", "those", "his", "her", "their", "its", "after",
-    "before", "when", "while", "as", "if", "mr", "mrs", "ms", "dr", "there", "some", "many",
-    "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "january",
-    "february", "march", "april", "may", "june", "july", "august", "september", "october",
-    "november", "december", "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept",
-    "oct", "nov", "dec", "according", "both", "also", "with", "from", "by", "to", "of", "meanwhile",
-    "however", "last", "next", "earlier", "later", "since", "during", "about", "over", "under",
-    "president", "minister", "secretary", "officials", "reports", "report",
+    "the",
+    "a",
+    "an",
+    "in",
+    "on",
+    "at",
+    "for",
+    "but",
+    "and",
+    "or",
+    "he",
+    "she",
+    "it",
+    "they",
+    "we",
+    "i",
+    "this",
+    "that",
+    "these",
+    "those",
+    "his",
+    "her",
+    "their",
+    "its",
+    "after",
+    "before",
+    "when",
+    "while",
+    "as",
+    "if",
+    "mr",
+    "mrs",
+    "ms",
+    "dr",
+    "there",
+    "some",
+    "many",
+    "monday",
+    "tuesday",
+    "wednesday",
+    "thursday",
+    "friday",
+    "saturday",
+    "sunday",
+    "january",
+    "february",
+    "march",
+    "april",
+    "may",
+    "june",
+    "july",
+    "august",
+    "september",
+    "october",
+    "november",
+    "december",
+    "jan",
+    "feb",
+    "mar",
+    "apr",
+    "jun",
+    "jul",
+    "aug",
+    "sep",
+    "sept",
+    "oct",
+    "nov",
+    "dec",
+    "according",
+    "both",
+    "also",
+    "with",
+    "from",
+    "by",
+    "to",
+    "of",
+    "meanwhile",
+    "however",
+    "last",
+    "next",
+    "earlier",
+    "later",
+    "since",
+    "during",
+    "about",
+    "over",
+    "under",
+    "president",
+    "minister",
+    "secretary",
+    "officials",
+    "reports",
+    "report",
 }
 
 
@@ -71,8 +236,13 @@ def normalize(text: str) -> str:
     """Normalise quotes, dashes and spaces so verbatim comparisons are fair."""
     text = unicodedata.normalize("NFKC", text)
     text = (
-        text.replace("“", '"').replace("”", '"').replace("‘", "'").replace("’", "'")
-        .replace("‑", "-").replace("–", "-").replace("—", "-")
+        text.replace("“", '"')
+        .replace("”", '"')
+        .replace("‘", "'")
+        .replace("’", "'")
+        .replace("‑", "-")
+        .replace("–", "-")
+        .replace("—", "-")
     )
     return re.sub(r"\s+", " ", text).strip()
 
@@ -88,7 +258,7 @@ def split_sentences(text: str) -> list[str]:
         start = 0
         for match in _SENTENCE_END.finditer(paragraph):
             end = match.end(1)
-            before = paragraph[start:match.start(1)]
+            before = paragraph[start : match.start(1)]
             last_word = before.rsplit(" ", 1)[-1].lower().rstrip(".")
             if match.group(1) == "." and (
                 last_word in _ABBREVIATIONS or re.fullmatch(r"[a-z]", last_word)
@@ -111,9 +281,21 @@ def stem(word: str) -> str:
     if word.endswith("'s"):
         word = word[:-2]
     for suffix, keep in (
-        ("ations", 4), ("ation", 4), ("ments", 4), ("ment", 4), ("ings", 4), ("ing", 4),
-        ("ies", 3), ("ied", 3), ("edly", 4), ("ed", 4), ("ers", 4), ("er", 5), ("es", 4),
-        ("ly", 4), ("s", 3),
+        ("ations", 4),
+        ("ation", 4),
+        ("ments", 4),
+        ("ment", 4),
+        ("ings", 4),
+        ("ing", 4),
+        ("ies", 3),
+        ("ied", 3),
+        ("edly", 4),
+        ("ed", 4),
+        ("ers", 4),
+        ("er", 5),
+        ("es", 4),
+        ("ly", 4),
+        ("s", 3),
     ):
         if word.endswith(suffix) and len(word) - len(suffix) >= keep - 1:
             base = word[: -len(suffix)]
@@ -138,15 +320,17 @@ def numbers(text: str) -> list[float]:
     text = normalize(text)
     found: list[float] = []
     for match in _NUMBER.finditer(text):
-        value = float(match.group(1).replace(",", "") + ("." + match.group(2) if match.group(2) else ""))
-        tail = text[match.end():match.end() + 12].lower()
+        value = float(
+            match.group(1).replace(",", "") + ("." + match.group(2) if match.group(2) else "")
+        )
+        tail = text[match.end() : match.end() + 12].lower()
         for scale_word, scale in _SCALE.items():
             if tail.lstrip().startswith(scale_word):
                 value *= scale
         found.append(value)
     for match in _NUMBER_WORD.finditer(text):
         value = float(NUMBER_WORDS[match.group(1).lower()])
-        tail = text[match.end():match.end() + 12].lower()
+        tail = text[match.end() : match.end() + 12].lower()
         for scale_word, scale in _SCALE.items():
             if tail.lstrip().startswith(scale_word):
                 value *= scale

@@ -29,11 +29,20 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 @pytest.fixture(autouse=True)
-def _no_model_unless_opted_in(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+def _no_model_unless_opted_in(
+    request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Fail any test that loads a model or builds a real client without opting in."""
     # Settings come from the test, never from a developer's environment or .env file.
-    for name in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "STORYDESK_LLM", "STORYDESK_MODEL",
-                 "STORYDESK_MODEL_PATH", "STORYDESK_DATABASE_URL", "STORYDESK_QUEUE_URL"):
+    for name in (
+        "OPENAI_API_KEY",
+        "OPENAI_BASE_URL",
+        "STORYDESK_LLM",
+        "STORYDESK_MODEL",
+        "STORYDESK_MODEL_PATH",
+        "STORYDESK_DATABASE_URL",
+        "STORYDESK_QUEUE_URL",
+    ):
         monkeypatch.delenv(name, raising=False)
     if request.node.get_closest_marker("model") is None:
         from agent.llm import backends

@@ -13,7 +13,7 @@ import time
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-from typing import Any, Literal, Protocol
+from typing import Any, Literal, Protocol, cast
 from urllib.parse import urlparse
 
 from agent.errors import ModelError, ModelUnavailableError
@@ -124,8 +124,8 @@ class OpenAIBackend:
         response = self._call(
             lambda: self.client.chat.completions.create(
                 model=self.model,
-                messages=messages,
-                response_format=response_format,
+                messages=cast(Any, messages),
+                response_format=cast(Any, response_format),
                 temperature=sampling.temperature,
                 max_tokens=sampling.max_tokens,
                 seed=sampling.seed,

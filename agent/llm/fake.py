@@ -87,4 +87,6 @@ class FakeModel:
             else:
                 text = answer
         prompt_tokens = sum(len(m["content"].split()) for m in messages)
-        return Completion(text=text, prompt_tokens=prompt_tokens, completion_tokens=len(text.split()))
+        return Completion(
+            text=text, prompt_tokens=prompt_tokens, completion_tokens=len(text.split())
+        )

@@ -139,13 +139,14 @@ class Gateway:
                 "prompt_sha256": prompt.sha256,
             }
         )
+        value: T | None = None
         if self.cache is not None:
             hit = self.cache.get(key)
             if hit is not None:
                 try:
                     value = output.model_validate(hit["value"])
                 except (KeyError, ValidationError):
-                    value = None
+                    value = None  # stale or foreign row: ask the model again
                 if value is not None:
                     usage = Usage(seconds=time.perf_counter() - started, cached=True)
                     self.totals.add(usage)
@@ -193,6 +194,7 @@ class Gateway:
                 prompt=prompt,
             ) from None
 
+        assert value is not None  # the loop ends with a value or raises
         usage = Usage(
             prompt_tokens=prompt_tokens,
             completion_tokens=completion_tokens,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 from typing import Any
 
 from langgraph.config import get_config
@@ -27,7 +28,7 @@ from agent.schemas import (
     TimelineEvent,
     Tokens,
 )
-from agent.state import Evidence
+from agent.state import Evidence, StoryState
 
 BLINDSPOT_SHARE = 10.0
 """A side with at most this percentage of the rated articles barely covered the story."""
@@ -82,27 +83,29 @@ def blindspot_of(bias: Bias) -> Side | None:
     if rated < BLINDSPOT_MIN_RATED:
         return None
     low = [
-        side
-        for side in ("left", "right")
-        if getattr(bias.distribution, side) <= BLINDSPOT_SHARE
+        side for side in ("left", "right") if getattr(bias.distribution, side) <= BLINDSPOT_SHARE
     ]
     return low[0] if len(low) == 1 else None  # type: ignore[return-value]
 
 
-def provenance_of(state: dict[str, Any], context: Context, evidence: Evidence) -> Provenance:
+def provenance_of(state: Mapping[str, Any], context: Context, evidence: Evidence) -> Provenance:
     calls = state.get("calls") or []
     prompt_ids = ["prefix"] + sorted({c["prompt_id"] for c in calls})
     gateway = context.get_gateway()
     return Provenance(
         backend=gateway.backend_name,
         model=gateway.model,
-        prompts={pid: f"{load_prompt(pid).version}+{load_prompt(pid).sha256}" for pid in prompt_ids},
+        prompts={
+            pid: f"{load_prompt(pid).version}+{load_prompt(pid).sha256}" for pid in prompt_ids
+        },
         article_ids=[a.id for a in evidence.articles],
         tokens=Tokens(
             prompt=sum(c["prompt_tokens"] for c in calls),
             completion=sum(c["completion_tokens"] for c in calls),
         ),
-        seconds=round(time.time() - state["started_at"], 2) if state.get("started_at") else round(sum(c["seconds"] for c in calls), 2),
+        seconds=round(time.time() - state["started_at"], 2)
+        if state.get("started_at")
+        else round(sum(c["seconds"] for c in calls), 2),
         created_at=context.get_now(),
     )
 
@@ -113,7 +116,7 @@ def story_id(cluster_id: str, thread_id: str | None) -> str:
     return f"story-{cluster_id}" + (f"-{suffix}" if suffix else "")
 
 
-def build_story(state: dict[str, Any], context: Context, thread_id: str | None = None) -> Story:
+def build_story(state: Mapping[str, Any], context: Context, thread_id: str | None = None) -> Story:
     """Put the checked sections, the meter and the provenance together."""
     evidence = evidence_of(state)
     bias = bias_meter(evidence)
@@ -133,9 +136,13 @@ def build_story(state: dict[str, Any], context: Context, thread_id: str | None =
         title=classification["title"],
         category=classification["category"],
         sentiment=classification["sentiment"],
-        summary=[SummarySentence(text=i["text"], citations=cites(i)) for i in state.get("summary") or []],
+        summary=[
+            SummarySentence(text=i["text"], citations=cites(i)) for i in state.get("summary") or []
+        ],
         timeline=[
-            TimelineEvent(date=i["date"], precision=i["precision"], event=i["event"], citations=cites(i))
+            TimelineEvent(
+                date=i["date"], precision=i["precision"], event=i["event"], citations=cites(i)
+            )
             for i in state.get("timeline") or []
         ],
         who_benefited=[
@@ -156,7 +163,7 @@ def build_story(state: dict[str, Any], context: Context, thread_id: str | None =
     )
 
 
-def assemble(state: dict[str, Any], runtime: Runtime[Context]) -> dict[str, Any]:
+def assemble(state: StoryState, runtime: Runtime[Context]) -> dict[str, Any]:
     """Build the story for review."""
     context = context_of(runtime)
     thread_id = (get_config().get("configurable") or {}).get("thread_id")

@@ -11,7 +11,7 @@ from agent.context import Context, context_of
 from agent.nodes.common import evidence_of, try_ask, with_prefix
 from agent.prompts import load_prompt
 from agent.schemas import CATEGORIES, Category, Sentiment
-from agent.state import Evidence
+from agent.state import Evidence, StoryState
 from agent.text import words
 
 
@@ -54,27 +54,41 @@ def sentiment_flags(evidence: Evidence, sentiment: str) -> list[dict[str, Any]]:
     """Flag a sentiment the evidence's own words clearly argue against (the editor decides)."""
     negative, positive = sentiment_cues(evidence)
     if sentiment == "positive" and negative >= 3 and negative > 2 * positive:
-        reason = f"{negative} clearly negative words (killed, disaster, …) against {positive} positive"
+        reason = (
+            f"{negative} clearly negative words (killed, disaster, …) against {positive} positive"
+        )
     elif sentiment == "negative" and positive >= 3 and positive > 2 * negative:
         reason = f"{positive} clearly positive words against {negative} negative"
     else:
         return []
-    return [{"kind": "sentiment", "section": "title", "index": None,
-             "message": f"sentiment {sentiment!r} is doubtful: the sources use {reason}"}]
+    return [
+        {
+            "kind": "sentiment",
+            "section": "title",
+            "index": None,
+            "message": f"sentiment {sentiment!r} is doubtful: the sources use {reason}",
+        }
+    ]
 
 
-def classify(state: dict[str, Any], runtime: Runtime[Context]) -> dict[str, Any]:
+def classify(state: StoryState, runtime: Runtime[Context]) -> dict[str, Any]:
     """Ask for headline, category and sentiment."""
     context = context_of(runtime)
     evidence = evidence_of(state)
     task = load_prompt("classify").render(categories=", ".join(CATEGORIES))
     answer, calls, flags = try_ask(
-        context, "classify", with_prefix(context, evidence, task), Classification,
-        max_tokens=120, section="title",
+        context,
+        "classify",
+        with_prefix(context, evidence, task),
+        Classification,
+        max_tokens=120,
+        section="title",
     )
     if answer is None:
         # No headline from the model: a source's own, and the most general labels.
-        answer = Classification(title=fallback_title(evidence), category="General", sentiment="neutral")
+        answer = Classification(
+            title=fallback_title(evidence), category="General", sentiment="neutral"
+        )
     title = " ".join(answer.title.split()).strip(" .\"'")
     return {
         "classification": {
@@ -85,4 +99,3 @@ def classify(state: dict[str, Any], runtime: Runtime[Context]) -> dict[str, Any]
         "calls": calls,
         "flags": flags + sentiment_flags(evidence, answer.sentiment),
     }
-

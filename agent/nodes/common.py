@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel
@@ -15,7 +16,7 @@ from agent.state import CallRecord, Evidence
 T = TypeVar("T", bound=BaseModel)
 
 
-def evidence_of(state: dict[str, Any]) -> Evidence:
+def evidence_of(state: Mapping[str, Any]) -> Evidence:
     return Evidence.model_validate(state["evidence"])
 
 

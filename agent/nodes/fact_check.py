@@ -6,6 +6,7 @@ After the last allowed revise round, what still fails is replaced by its evidenc
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any, Literal
 
@@ -24,12 +25,12 @@ from agent.factcheck import (
     find_conflicts,
 )
 from agent.llm.gateway import Gateway
-from agent.nodes.classify import fallback_title
 from agent.neutrality import loaded_words
+from agent.nodes.classify import fallback_title
 from agent.nodes.common import evidence_of, failed_record, record
 from agent.prompts import load_prompt
 from agent.schemas import Claim, FactCheck, Section
-from agent.state import CallRecord, Evidence
+from agent.state import CallRecord, Evidence, StoryState
 from agent.text import content_words, normalize, numbers, split_sentences
 
 DRAFT_SECTIONS: tuple[Section, ...] = ("summary", "timeline", "who_benefited", "who_impacted")
@@ -79,7 +80,7 @@ def claim_text(section: str, item: dict[str, Any]) -> str:
     return f"{item['party']}: {item['explanation']}"
 
 
-def collect_claims(state: dict[str, Any]) -> list[tuple[Section, int, dict[str, Any]]]:
+def collect_claims(state: Mapping[str, Any]) -> list[tuple[Section, int, dict[str, Any]]]:
     claims: list[tuple[Section, int, dict[str, Any]]] = []
     if state.get("classification"):
         claims.append(("title", 0, {"title": state["classification"]["title"]}))
@@ -106,7 +107,9 @@ def _check_item(
     cited = [sources[s] for s in item.get("sentences", []) if s in sources]
     date = item.get("date") if section == "timeline" else None
     check_text = item["explanation"] if section in ("who_benefited", "who_impacted") else text
-    result = check_claim(check_text, cited, pool, claim_date=date, known_names=known_names, verifier=verifier)
+    result = check_claim(
+        check_text, cited, pool, claim_date=date, known_names=known_names, verifier=verifier
+    )
     if section in ("who_benefited", "who_impacted") and result.verdict == "supported":
         # The party itself must be named in the evidence it cites.
         if not any(_names_party(item["party"], s.text) for s in result.evidence):
@@ -117,7 +120,7 @@ def _check_item(
 
 
 def run_checks(
-    state: dict[str, Any], evidence: Evidence, verifier: Verifier | None
+    state: Mapping[str, Any], evidence: Evidence, verifier: Verifier | None
 ) -> tuple[list[tuple[Section, int, dict[str, Any], str, ClaimResult]], list[Any]]:
     sources = sources_of(evidence)
     pool = list(sources.values())
@@ -129,7 +132,9 @@ def run_checks(
     return checked, find_conflicts(pool)
 
 
-def to_fact_check(checked: list[tuple[Section, int, dict[str, Any], str, ClaimResult]], conflicts: list[Any]) -> FactCheck:
+def to_fact_check(
+    checked: list[tuple[Section, int, dict[str, Any], str, ClaimResult]], conflicts: list[Any]
+) -> FactCheck:
     claims = [
         Claim(
             claim=text,
@@ -156,7 +161,7 @@ def failing(fact_check: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def _fallback(
-    state: dict[str, Any],
+    state: Mapping[str, Any],
     checked: list[tuple[Section, int, dict[str, Any], str, ClaimResult]],
     evidence: Evidence,
 ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
@@ -175,13 +180,21 @@ def _fallback(
         if section == "title":
             title = fallback_title(evidence)
             updates["classification"] = {**state["classification"], "title": title}
-            flags.append({"kind": "fallback", "section": "title", "index": None,
-                          "message": f"headline {_clip(text)!r} was {reason}; a source headline stands in"})
+            flags.append(
+                {
+                    "kind": "fallback",
+                    "section": "title",
+                    "index": None,
+                    "message": f"headline {_clip(text)!r} was {reason}; "
+                    "a source headline stands in",
+                }
+            )
             continue
         if section in ("who_benefited", "who_impacted"):
             # Keep the party only if a sentence it cites names it: that sentence explains it.
             naming = [
-                sources[s] for s in item.get("sentences", [])
+                sources[s]
+                for s in item.get("sentences", [])
                 if s in sources and _names_party(item["party"], sources[s].text)
             ]
             if naming:
@@ -190,25 +203,53 @@ def _fallback(
                 updates[section][index]["fallback"] = reason
             else:
                 remove[section].add(index)
-                flags.append({"kind": "removed", "section": section, "index": None,
-                              "message": f"removed {_clip(text)!r}: {reason}"})
+                flags.append(
+                    {
+                        "kind": "removed",
+                        "section": section,
+                        "index": None,
+                        "message": f"removed {_clip(text)!r}: {reason}",
+                    }
+                )
             continue
-        candidates = [sources[s] for s in item.get("sentences", []) if s in sources] or best_matches(text, pool, 1)
+        candidates = [
+            sources[s] for s in item.get("sentences", []) if s in sources
+        ] or best_matches(text, pool, 1)
         if section == "timeline":
             # Only a sentence that gives this date may stand in for the event.
             candidates = [s for s in candidates if item["date"] in {d for d in _dates(s)}]
         if not candidates:
             remove[section].add(index)
-            flags.append({"kind": "removed", "section": section, "index": None,
-                          "message": f"removed {_clip(text)!r}: {reason}"})
+            flags.append(
+                {
+                    "kind": "removed",
+                    "section": section,
+                    "index": None,
+                    "message": f"removed {_clip(text)!r}: {reason}",
+                }
+            )
             continue
-        best = max(candidates, key=lambda s: len(set(normalize(text).lower().split()) & set(s.text.lower().split())))
+        best = max(
+            candidates,
+            key=lambda s: len(set(normalize(text).lower().split()) & set(s.text.lower().split())),
+        )
         key = "text" if section == "summary" else "event"
-        taken = {normalize(i[key]).lower() for n, i in enumerate(updates[section]) if n != index and n not in remove[section]}
+        taken = {
+            normalize(i[key]).lower()
+            for n, i in enumerate(updates[section])
+            if n != index and n not in remove[section]
+        }
         if normalize(best.text).lower() in taken:
             remove[section].add(index)
-            flags.append({"kind": "removed", "section": section, "index": None,
-                          "message": f"removed {_clip(text)!r}: {reason} (its evidence is already in the story)"})
+            flags.append(
+                {
+                    "kind": "removed",
+                    "section": section,
+                    "index": None,
+                    "message": f"removed {_clip(text)!r}: {reason} "
+                    "(its evidence is already in the story)",
+                }
+            )
             continue
         updates[section][index][key] = best.text
         updates[section][index]["sentences"] = [best.sentence_id]
@@ -219,9 +260,15 @@ def _fallback(
     for section in DRAFT_SECTIONS:
         for index, item in enumerate(updates[section]):
             if "fallback" in item:
-                flags.append({"kind": "fallback", "section": section, "index": index,
-                              "message": f"the drafted text was {item.pop('fallback')}; its evidence "
-                              "sentence stands in, verbatim"})
+                flags.append(
+                    {
+                        "kind": "fallback",
+                        "section": section,
+                        "index": index,
+                        "message": f"the drafted text was {item.pop('fallback')}; its evidence "
+                        "sentence stands in, verbatim",
+                    }
+                )
     return updates, flags
 
 
@@ -242,15 +289,21 @@ def _dates(source: Source) -> set[str]:
     return {d.date for d in find_dates(source.text, source.published_at)}
 
 
-def conflict_flags(state: dict[str, Any], conflicts: list[Any]) -> list[dict[str, Any]]:
+def conflict_flags(state: Mapping[str, Any], conflicts: list[Any]) -> list[dict[str, Any]]:
     """Flag summary sentences that state one side of a conflict, or a source's loaded words."""
     flags = []
     for index, item in enumerate(state.get("summary") or []):
         words = loaded_words(item["text"])
         if words:
-            flags.append({"kind": "loaded", "section": "summary", "index": index,
-                          "message": f"uses the sources' loaded wording ({', '.join(words)}); "
-                          "attribute it or rephrase"})
+            flags.append(
+                {
+                    "kind": "loaded",
+                    "section": "summary",
+                    "index": index,
+                    "message": f"uses the sources' loaded wording ({', '.join(words)}); "
+                    "attribute it or rephrase",
+                }
+            )
     for conflict in conflicts:
         conflicting = {q.quote for q in conflict.values}
         values = set()
@@ -258,14 +311,27 @@ def conflict_flags(state: dict[str, Any], conflicts: list[Any]) -> list[dict[str
             values.update(numbers(quote))
         for index, item in enumerate(state.get("summary") or []):
             if set(numbers(item["text"])) & values:
-                flags.append({"kind": "conflict", "section": "summary", "index": index,
-                              "message": f"sources disagree ({conflict.about}); say so or attribute the figure"})
-        flags.append({"kind": "conflict", "section": "sources", "index": None,
-                      "message": f"sources disagree on {conflict.about}"})
+                flags.append(
+                    {
+                        "kind": "conflict",
+                        "section": "summary",
+                        "index": index,
+                        "message": f"sources disagree ({conflict.about}); "
+                        "say so or attribute the figure",
+                    }
+                )
+        flags.append(
+            {
+                "kind": "conflict",
+                "section": "sources",
+                "index": None,
+                "message": f"sources disagree on {conflict.about}",
+            }
+        )
     return flags
 
 
-def fact_check(state: dict[str, Any], runtime: Runtime[Context]) -> dict[str, Any]:
+def fact_check(state: StoryState, runtime: Runtime[Context]) -> dict[str, Any]:
     """Check every claim; after the revise bound, replace or remove what still fails."""
     context = context_of(runtime)
     evidence = evidence_of(state)
@@ -282,20 +348,29 @@ def fact_check(state: dict[str, Any], runtime: Runtime[Context]) -> dict[str, An
     if state.get("revisions", 0) < bound:
         return update  # the router sends the failing claims to revise
     fixes, flags = _fallback(state, checked, evidence)
-    settled = {**state, **fixes}
+    settled: dict[str, Any] = {**state, **fixes}
     checked, conflicts = run_checks(settled, evidence, verifier)
     # Whatever still fails after the fallback (it should not) is removed, never shown unmarked.
     leftovers = [(s, i) for s, i, _, _, r in checked if r.verdict != "supported" and s != "title"]
     for section, index in sorted(leftovers, reverse=True):
-        flags.append({"kind": "removed", "section": section, "index": None,
-                      "message": f"removed {claim_text(section, settled[section][index])!r}: still unsupported"})
+        flags.append(
+            {
+                "kind": "removed",
+                "section": section,
+                "index": None,
+                "message": f"removed {_clip(claim_text(section, settled[section][index]))!r}: "
+                "still unsupported",
+            }
+        )
         settled[section] = [i for n, i in enumerate(settled[section]) if n != index]
     if leftovers:
         checked, conflicts = run_checks(settled, evidence, verifier)
     final = to_fact_check(checked, conflicts)
     notes = {}
-    for section, note in (("who_benefited", "Not enough evidence in the sources to say who benefited."),
-                          ("who_impacted", "Not enough evidence in the sources to say who is impacted.")):
+    for section, note in (
+        ("who_benefited", "Not enough evidence in the sources to say who benefited."),
+        ("who_impacted", "Not enough evidence in the sources to say who is impacted."),
+    ):
         if not settled.get(section):
             notes[section] = note
     return {
@@ -320,7 +395,9 @@ def check_summary(
     The summary is split into sentences; each is held to the document sentences that share
     most of its words, with the same rules and model verdict the graph uses.
     """
-    pool = [Source("doc", f"doc.s{i}", text, now) for i, text in enumerate(split_sentences(document), 1)]
+    pool = [
+        Source("doc", f"doc.s{i}", text, now) for i, text in enumerate(split_sentences(document), 1)
+    ]
     verifier = model_verifier(gateway) if (gateway is not None and use_model) else None
     checked = []
     for index, sentence in enumerate(split_sentences(summary) or [summary]):

@@ -11,7 +11,7 @@ from agent.context import Context, context_of
 from agent.nodes.common import evidence_of, id_enum, try_ask, with_prefix
 from agent.nodes.summary import is_prose
 from agent.prompts import load_prompt
-from agent.state import Evidence
+from agent.state import Evidence, StoryState
 
 NOT_ENOUGH = {
     "who_benefited": "Not enough evidence in the sources to say who benefited.",
@@ -20,10 +20,11 @@ NOT_ENOUGH = {
 
 
 def impact_model(evidence: Evidence) -> type[BaseModel]:
+    cites: Any = list[id_enum(evidence.selected)]  # type: ignore[misc]
     party = create_model(
         "PartyItem",
         party=(str, Field(min_length=2, max_length=80)),
-        cites=(list[id_enum(evidence.selected)], Field(min_length=1, max_length=3)),  # type: ignore[valid-type]
+        cites=(cites, Field(min_length=1, max_length=3)),
         how=(str, Field(min_length=1, max_length=280)),
     )
     return create_model(
@@ -43,18 +44,26 @@ def _parties(items: list[Any]) -> list[dict[str, Any]]:
             continue
         seen.add(name.lower())
         parties.append(
-            {"party": name, "explanation": explanation, "sentences": list(dict.fromkeys(item.cites))}
+            {
+                "party": name,
+                "explanation": explanation,
+                "sentences": list(dict.fromkeys(item.cites)),
+            }
         )
     return parties
 
 
-def assess_impact(state: dict[str, Any], runtime: Runtime[Context]) -> dict[str, Any]:
+def assess_impact(state: StoryState, runtime: Runtime[Context]) -> dict[str, Any]:
     """Ask who benefited and who is impacted; say so when the evidence does not tell."""
     context = context_of(runtime)
     evidence = evidence_of(state)
     prompt = with_prefix(context, evidence, load_prompt("impact").render())
     draft, calls, flags = try_ask(
-        context, "assess_impact", prompt, impact_model(evidence), max_tokens=600,
+        context,
+        "assess_impact",
+        prompt,
+        impact_model(evidence),
+        max_tokens=600,
         section="who_benefited",
     )
     benefited = _parties(draft.benefited) if draft is not None else []  # type: ignore[attr-defined]

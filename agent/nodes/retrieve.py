@@ -10,6 +10,7 @@ from langgraph.runtime import Runtime
 from agent.context import Context, context_of
 from agent.errors import InputError
 from agent.schemas import Cluster, parse_cluster
+from agent.state import StoryState
 
 
 def fill_leans(cluster: Cluster) -> Cluster:
@@ -28,7 +29,7 @@ def fill_leans(cluster: Cluster) -> Cluster:
     return cluster.model_copy(update={"articles": articles})
 
 
-def retrieve(state: dict[str, Any], runtime: Runtime[Context]) -> dict[str, Any]:
+def retrieve(state: StoryState, runtime: Runtime[Context]) -> dict[str, Any]:
     """Load the cluster's articles (from the input, or the store by id)."""
     context = context_of(runtime)
     if state.get("cluster"):

@@ -12,9 +12,18 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from agent.context import Context, context_of
 from agent.errors import InputError
 from agent.schemas import Story
+from agent.state import StoryState
 
-EDITABLE = ("title", "category", "sentiment", "summary", "timeline", "who_benefited",
-            "who_impacted", "section_notes")
+EDITABLE = (
+    "title",
+    "category",
+    "sentiment",
+    "summary",
+    "timeline",
+    "who_benefited",
+    "who_impacted",
+    "section_notes",
+)
 """What an editor may change; counts, meter, coverage and provenance come from data."""
 
 
@@ -32,16 +41,16 @@ class ReviewDecision(BaseModel):
 
 def apply_decision(story: Story, decision: ReviewDecision) -> Story:
     """Return the story after the decision; an edit is a new revision, checked like any story."""
-    review = story.review.model_copy(update={"reviewer": decision.reviewer, "notes": decision.notes})
+    review = story.review.model_copy(
+        update={"reviewer": decision.reviewer, "notes": decision.notes}
+    )
     if decision.action == "approve":
         return story.model_copy(update={"review": review.model_copy(update={"status": "approved"})})
     if decision.action == "reject":
         return story.model_copy(update={"review": review.model_copy(update={"status": "rejected"})})
     unknown = sorted(set(decision.changes) - set(EDITABLE))
     if unknown:
-        raise InputError(
-            f"an edit may change {', '.join(EDITABLE)}; not {', '.join(unknown)}"
-        )
+        raise InputError(f"an edit may change {', '.join(EDITABLE)}; not {', '.join(unknown)}")
     if not decision.changes:
         raise InputError("an edit needs `changes`: the fields to change and their new values")
     data = story.model_dump(mode="json")
@@ -58,13 +67,11 @@ def apply_decision(story: Story, decision: ReviewDecision) -> Story:
     known = set(story.provenance.article_ids)
     stray = sorted(edited.cited_ids() - known)
     if stray:
-        raise InputError(
-            f"the edit cites articles that are not in the cluster: {', '.join(stray)}"
-        )
+        raise InputError(f"the edit cites articles that are not in the cluster: {', '.join(stray)}")
     return edited
 
 
-def human_review(state: dict[str, Any], runtime: Runtime[Context]) -> dict[str, Any]:
+def human_review(state: StoryState, runtime: Runtime[Context]) -> dict[str, Any]:
     """Wait for the editor's decision on the current revision."""
     story = Story.model_validate(state["story"])
     answer = interrupt({"story": state["story"], "actions": ["approve", "edit", "reject"]})
@@ -74,7 +81,7 @@ def human_review(state: dict[str, Any], runtime: Runtime[Context]) -> dict[str, 
     return {"story": data, "history": [data], "decision": decision.model_dump(mode="json")}
 
 
-def finalize(state: dict[str, Any], runtime: Runtime[Context]) -> dict[str, Any]:
+def finalize(state: StoryState, runtime: Runtime[Context]) -> dict[str, Any]:
     """Store every revision of the reviewed story (never overwriting one)."""
     context = context_of(runtime)
     store = context.store

@@ -8,12 +8,13 @@ from langgraph.runtime import Runtime
 from pydantic import BaseModel, Field
 
 from agent.context import Context, context_of
-from agent.factcheck import best_matches
 from agent.errors import ModelOutputError
+from agent.factcheck import best_matches
 from agent.nodes.common import evidence_of, failed_record, record
 from agent.nodes.fact_check import failing, sources_of
 from agent.nodes.summary import is_prose
 from agent.prompts import load_prompt
+from agent.state import StoryState
 
 MAX_REWRITES = 6
 """Rewrites per round; the rest fall back after the bound like any failing claim."""
@@ -23,14 +24,18 @@ class Rewrite(BaseModel):
     text: str = Field(min_length=1, max_length=300)
 
 
-def revise(state: dict[str, Any], runtime: Runtime[Context]) -> dict[str, Any]:
+def revise(state: StoryState, runtime: Runtime[Context]) -> dict[str, Any]:
     """Rewrite each failing claim once with its reasons; the next fact_check judges it."""
     context = context_of(runtime)
     evidence = evidence_of(state)
     sources = sources_of(evidence)
     pool = list(sources.values())
     gateway = context.get_gateway()
-    drafts = {s: [dict(i) for i in state.get(s) or []] for s in ("summary", "timeline", "who_benefited", "who_impacted")}
+    data: dict[str, Any] = dict(state)
+    drafts = {
+        s: [dict(i) for i in data.get(s) or []]
+        for s in ("summary", "timeline", "who_benefited", "who_impacted")
+    }
     classification = dict(state.get("classification") or {})
     calls = []
     for claim in failing(state["fact_check"])[:MAX_REWRITES]:

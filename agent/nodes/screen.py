@@ -12,7 +12,7 @@ from agent.context import Context, context_of
 from agent.dedup import syndicated_duplicates
 from agent.errors import ClusterRefused
 from agent.schemas import Article, Cluster, side_of
-from agent.state import Evidence, EvidenceArticle, Sentence
+from agent.state import Evidence, EvidenceArticle, Sentence, StoryState
 from agent.text import content_words, names, split_sentences
 
 # Two articles are about the same event when their words or their names overlap this much.
@@ -86,7 +86,7 @@ def event_groups(articles: list[Article]) -> list[list[str]]:
 
 
 def _describe(group: list[str], by_id: dict[str, Article]) -> str:
-    words = Counter()
+    words: Counter[str] = Counter()
     for article_id in group:
         words.update(set(content_words(by_id[article_id].title)))
     top = ", ".join(word for word, _ in words.most_common(4))
@@ -130,9 +130,10 @@ def select_evidence(articles: list[EvidenceArticle], budget_tokens: int) -> tupl
         corroboration = sum(1 for w in words_here if frequency[w] > 1) / len(words_here)
         return corroboration + 1.0 / (1 + sentence.position) + min(len(words_here), 25) / 100
 
-    queues = [
-        sorted(a.sentences[1:], key=lambda s, a=a: (-score(a, s), s.position)) for a in originals
-    ]
+    def ranked(article: EvidenceArticle) -> list[Sentence]:
+        return sorted(article.sentences[1:], key=lambda s: (-score(article, s), s.position))
+
+    queues = [ranked(a) for a in originals]
     chosen: list[str] = []
     used = 0
     # Leads go first: every outlet's opening sentence, while they fit.
@@ -196,7 +197,7 @@ def build_evidence(cluster: Cluster, budget_tokens: int) -> Evidence:
     )
 
 
-def screen(state: dict[str, Any], runtime: Runtime[Context]) -> dict[str, Any]:
+def screen(state: StoryState, runtime: Runtime[Context]) -> dict[str, Any]:
     """Number, dedup and budget the evidence; refuse a cluster of unrelated events."""
     context = context_of(runtime)
     cluster = Cluster.model_validate(state["cluster"])

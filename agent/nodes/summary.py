@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field, create_model
 from agent.context import Context, context_of
 from agent.nodes.common import evidence_of, id_enum, try_ask, with_prefix
 from agent.prompts import load_prompt
-from agent.state import Evidence
+from agent.state import Evidence, StoryState
 from agent.text import normalize, words
 
 MAX_SENTENCES = 5
@@ -19,9 +19,10 @@ MIN_SENTENCES = 3
 
 def summary_model(evidence: Evidence) -> type[BaseModel]:
     """The schema the model fills: sentence ids first (chosen), then the text (phrased)."""
+    cites: Any = list[id_enum(evidence.selected)]  # type: ignore[misc]
     item = create_model(
         "SummaryItem",
-        cites=(list[id_enum(evidence.selected)], Field(min_length=1, max_length=3)),  # type: ignore[valid-type]
+        cites=(cites, Field(min_length=1, max_length=3)),
         text=(str, Field(min_length=1, max_length=320)),
     )
     return create_model(
@@ -52,7 +53,7 @@ def lead_summary(evidence: Evidence, limit: int = 3) -> list[dict[str, Any]]:
     return chosen
 
 
-def draft_summary(state: dict[str, Any], runtime: Runtime[Context]) -> dict[str, Any]:
+def draft_summary(state: StoryState, runtime: Runtime[Context]) -> dict[str, Any]:
     """Ask the model for the summary; keep the sentences that are prose and cite evidence."""
     context = context_of(runtime)
     evidence = evidence_of(state)
@@ -72,7 +73,8 @@ def draft_summary(state: dict[str, Any], runtime: Runtime[Context]) -> dict[str,
     if len(sentences) < MIN_SENTENCES:
         # Too little usable prose from the model: the articles' leads complete the summary.
         added = [
-            lead for lead in lead_summary(evidence, limit=MIN_SENTENCES + len(sentences))
+            lead
+            for lead in lead_summary(evidence, limit=MIN_SENTENCES + len(sentences))
             if normalize(lead["text"]).lower() not in seen
         ][: MIN_SENTENCES - len(sentences)]
         if added:

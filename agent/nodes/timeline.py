@@ -13,7 +13,7 @@ from agent.dates import find_dates
 from agent.nodes.common import evidence_of, id_enum, try_ask, with_prefix
 from agent.nodes.summary import is_prose
 from agent.prompts import load_prompt
-from agent.state import Evidence
+from agent.state import Evidence, StoryState
 from agent.text import content_words, jaccard, numbers
 
 MAX_CANDIDATES = 14
@@ -46,7 +46,9 @@ def date_candidates(evidence: Evidence) -> list[dict[str, Any]]:
                     }
                 )
     # Most corroborated dates first, then the most precise; keep the list short for the prompt.
-    support = {c["date"]: len({x["article"] for x in found if x["date"] == c["date"]}) for c in found}
+    support = {
+        c["date"]: len({x["article"] for x in found if x["date"] == c["date"]}) for c in found
+    }
     found.sort(key=lambda c: (-support[c["date"]], _PRECISION_RANK[c["precision"]], c["date"]))
     kept = found[:MAX_CANDIDATES]
     kept.sort(key=lambda c: (c["date"], c["sentence"]))
@@ -80,7 +82,10 @@ def _merge(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
     for event in events:
         words_here = set(content_words(event["event"]))
         for other in merged:
-            if other["date"] == event["date"] and jaccard(words_here, content_words(other["event"])) >= 0.5:
+            if (
+                other["date"] == event["date"]
+                and jaccard(words_here, content_words(other["event"])) >= 0.5
+            ):
                 other["sentences"] = list(dict.fromkeys(other["sentences"] + event["sentences"]))
                 break
         else:
@@ -105,7 +110,7 @@ def corroborate(events: list[dict[str, Any]], candidates: list[dict[str, Any]]) 
                 event["sentences"].append(candidate["sentence"])
 
 
-def extract_timeline(state: dict[str, Any], runtime: Runtime[Context]) -> dict[str, Any]:
+def extract_timeline(state: StoryState, runtime: Runtime[Context]) -> dict[str, Any]:
     """Find the dated candidates; let the model pick and phrase the events."""
     context = context_of(runtime)
     evidence = evidence_of(state)
@@ -117,12 +122,16 @@ def extract_timeline(state: dict[str, Any], runtime: Runtime[Context]) -> dict[s
         }
     by_id = {c["id"]: c for c in candidates}
     listing = "\n".join(
-        f"{c['id']}: {c['date']} ({c['precision']}; \"{c['expression']}\" in {c['sentence']})"
+        f'{c["id"]}: {c["date"]} ({c["precision"]}; "{c["expression"]}" in {c["sentence"]})'
         for c in candidates
     )
     prompt = with_prefix(context, evidence, load_prompt("timeline").render(candidates=listing))
     draft, calls, flags = try_ask(
-        context, "extract_timeline", prompt, timeline_model(candidates), max_tokens=500,
+        context,
+        "extract_timeline",
+        prompt,
+        timeline_model(candidates),
+        max_tokens=500,
         section="timeline",
     )
     events: list[dict[str, Any]] = []

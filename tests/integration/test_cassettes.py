@@ -89,10 +89,14 @@ def _headline_prompt() -> Any:
     task = load_prompt("classify").render(categories="International, Politics")
     from agent.prompts import RenderedPrompt
 
-    return RenderedPrompt(task.id, task.version, task.template_sha256, prefix.messages + task.messages)
+    return RenderedPrompt(
+        task.id, task.version, task.template_sha256, prefix.messages + task.messages
+    )
 
 
-def test_gateway_call_replays_to_the_same_validated_object(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_gateway_call_replays_to_the_same_validated_object(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     with cassette("gateway_headline", monkeypatch) as played:
         gateway = Gateway.from_settings(_settings(tmp_path))
         result = gateway.structured(_headline_prompt(), Headline, max_tokens=60)
@@ -120,7 +124,9 @@ def test_draft_replays_end_to_end(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
         story = agent.draft(cluster, thread_id="replay:1")
     ids = {a.id for a in cluster.articles}
     texts = {a.id: a.text for a in cluster.articles}
-    assert story.provenance.backend == "openai" and story.provenance.model == "SmolLM2-135M-Instruct"
+    assert (
+        story.provenance.backend == "openai" and story.provenance.model == "SmolLM2-135M-Instruct"
+    )
     assert story.provenance.tokens.prompt > 0
     assert story.summary and story.timeline
     for item in [*story.summary, *story.timeline, *story.who_benefited, *story.who_impacted]:

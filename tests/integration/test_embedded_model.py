@@ -14,13 +14,18 @@ from tests.conftest import NOW, example
 pytestmark = pytest.mark.model
 
 
-def test_check_command_calls_the_model_then_the_cache(data_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_check_command_calls_the_model_then_the_cache(
+    data_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     assert main(["check"]) == 0
     out = capsys.readouterr().out
     first, second = out.strip().splitlines()[-2:]
     assert first.startswith("model call: local/SmolLM2-135M-Instruct") and "cached" not in first
     assert " 0 prompt + 0 completion tokens" not in first
-    assert second.startswith("repeat: served from the cache") and "0 prompt + 0 completion tokens" in second
+    assert (
+        second.startswith("repeat: served from the cache")
+        and "0 prompt + 0 completion tokens" in second
+    )
 
 
 def test_draft_with_the_embedded_model(data_dir: Path) -> None:

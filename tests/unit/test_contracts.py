@@ -18,15 +18,46 @@ from tests.conftest import EXAMPLES, example
 def test_story_schema_has_every_section_of_the_design(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["schema"]) == 0
     schema = json.loads(capsys.readouterr().out)
-    for field in ("id", "cluster_id", "revision", "title", "category", "sentiment", "summary",
-                  "timeline", "who_benefited", "who_impacted", "bias", "coverage", "blindspot",
-                  "fact_check", "review", "provenance"):
+    for field in (
+        "id",
+        "cluster_id",
+        "revision",
+        "title",
+        "category",
+        "sentiment",
+        "summary",
+        "timeline",
+        "who_benefited",
+        "who_impacted",
+        "bias",
+        "coverage",
+        "blindspot",
+        "fact_check",
+        "review",
+        "provenance",
+    ):
         assert field in schema["properties"], field
     defs = schema["$defs"]
-    assert set(defs["Bias"]["properties"]) >= {"sources", "articles", "left", "center", "right", "unrated", "distribution"}
+    assert set(defs["Bias"]["properties"]) >= {
+        "sources",
+        "articles",
+        "left",
+        "center",
+        "right",
+        "unrated",
+        "distribution",
+    }
     assert set(defs["Claim"]["properties"]) >= {"claim", "section", "verdict", "evidence", "note"}
     assert set(defs["Review"]["properties"]) >= {"status", "flags", "reviewer", "notes"}
-    assert set(defs["Provenance"]["properties"]) >= {"backend", "model", "prompts", "article_ids", "tokens", "seconds", "created_at"}
+    assert set(defs["Provenance"]["properties"]) >= {
+        "backend",
+        "model",
+        "prompts",
+        "article_ids",
+        "tokens",
+        "seconds",
+        "created_at",
+    }
     assert "Crime & Law" in schema["properties"]["category"]["enum"]
     assert schema["properties"]["sentiment"]["enum"] == ["positive", "neutral", "negative"]
 
@@ -60,7 +91,7 @@ def test_duplicate_ids_and_bad_json_are_refused(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="repeats the id 'a1'"):
         parse_cluster(data)
     bad = tmp_path / "bad.json"
-    bad.write_text("{\"id\": ", encoding="utf-8")
+    bad.write_text('{"id": ', encoding="utf-8")
     with pytest.raises(InputError, match="not valid JSON .line 1"):
         load_cluster(bad)
 
@@ -93,7 +124,9 @@ def test_prompt_files_are_well_formed() -> None:
     for path in prompts_dir().glob("*.md"):
         prompt = parse_prompt(path.read_text(encoding="utf-8"), path)
         assert prompt.id == path.stem
-        assert "today" not in prompt.body.lower() or "{{today}}" in prompt.body  # the date is injected
+        assert (
+            "today" not in prompt.body.lower() or "{{today}}" in prompt.body
+        )  # the date is injected
 
 
 def test_malformed_prompt_file(tmp_path: Path) -> None:

@@ -10,6 +10,7 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
 
 import pytest
+from pydantic import BaseModel
 
 from agent.cli import main
 from agent.errors import ConfigError, ModelOutputError, ModelUnavailableError
@@ -17,7 +18,6 @@ from agent.llm.backends import LocalBackend, OpenAIBackend
 from agent.llm.gateway import Gateway
 from agent.prompts import Message, RenderedPrompt
 from agent.settings import Settings, load_settings
-from pydantic import BaseModel
 
 
 class Answer(BaseModel):
@@ -41,7 +41,13 @@ def _serve(status: int, body: dict, models_owner: str = "me") -> Iterator[tuple[
 
         def do_GET(self) -> None:  # /v1/models
             paths.append(self.path)
-            self._reply(200, {"object": "list", "data": [{"id": "m", "object": "model", "owned_by": models_owner}]})
+            self._reply(
+                200,
+                {
+                    "object": "list",
+                    "data": [{"id": "m", "object": "model", "owned_by": models_owner}],
+                },
+            )
 
         def do_POST(self) -> None:
             paths.append(self.path)
@@ -62,20 +68,38 @@ def _serve(status: int, body: dict, models_owner: str = "me") -> Iterator[tuple[
 
 def _completion(content: str) -> dict:
     return {
-        "id": "x", "object": "chat.completion", "created": 0, "model": "m",
-        "choices": [{"index": 0, "message": {"role": "assistant", "content": content}, "finish_reason": "stop"}],
+        "id": "x",
+        "object": "chat.completion",
+        "created": 0,
+        "model": "m",
+        "choices": [
+            {
+                "index": 0,
+                "message": {"role": "assistant", "content": content},
+                "finish_reason": "stop",
+            }
+        ],
         "usage": {"prompt_tokens": 5, "completion_tokens": 3, "total_tokens": 8},
     }
 
 
 def _gateway(url: str, tmp_path: Path, key: str = "sk-test") -> Gateway:
-    settings = Settings(openai_base_url=url, openai_api_key=key, data_dir=tmp_path, cache=False, max_retries=0, timeout=5)
+    settings = Settings(
+        openai_base_url=url,
+        openai_api_key=key,
+        data_dir=tmp_path,
+        cache=False,
+        max_retries=0,
+        timeout=5,
+    )
     return Gateway.from_settings(settings)
 
 
 @pytest.mark.real_client
 def test_wrong_api_key(tmp_path: Path) -> None:
-    for url, _ in _serve(401, {"error": {"message": "Incorrect API key provided", "type": "invalid_request_error"}}):
+    for url, _ in _serve(
+        401, {"error": {"message": "Incorrect API key provided", "type": "invalid_request_error"}}
+    ):
         with pytest.raises(ModelUnavailableError, match="set OPENAI_API_KEY"):
             _gateway(url, tmp_path).structured(PROMPT, Answer)
 
@@ -90,7 +114,14 @@ def test_unknown_model(tmp_path: Path) -> None:
 @pytest.mark.real_client
 def test_no_retry_on_client_errors(tmp_path: Path) -> None:
     for url, paths in _serve(400, {"error": {"message": "bad request"}}):
-        settings = Settings(openai_base_url=url, openai_api_key="k", data_dir=tmp_path, cache=False, max_retries=3, timeout=5)
+        settings = Settings(
+            openai_base_url=url,
+            openai_api_key="k",
+            data_dir=tmp_path,
+            cache=False,
+            max_retries=3,
+            timeout=5,
+        )
         with pytest.raises(Exception, match="refused the request"):
             Gateway.from_settings(settings).structured(PROMPT, Answer)
         assert paths.count("/v1/chat/completions") == 1
@@ -117,7 +148,10 @@ def test_model_that_keeps_returning_invalid_json(tmp_path: Path) -> None:
 def test_structured_mode_is_chosen_per_server(tmp_path: Path) -> None:
     for url, _ in _serve(200, _completion('{"name": "x"}'), models_owner="me"):
         backend = OpenAIBackend(Settings(openai_base_url=url, data_dir=tmp_path))
-        assert backend.response_format({"type": "object"}, "Answer") == {"type": "json_object", "schema": {"type": "object"}}
+        assert backend.response_format({"type": "object"}, "Answer") == {
+            "type": "json_object",
+            "schema": {"type": "object"},
+        }
     for url, _ in _serve(200, _completion('{"name": "x"}'), models_owner="vllm"):
         backend = OpenAIBackend(Settings(openai_base_url=url, data_dir=tmp_path))
         assert backend.response_format({"type": "object"}, "Answer")["type"] == "json_schema"
@@ -132,7 +166,12 @@ def test_missing_model_file(tmp_path: Path) -> None:
         backend.count_tokens("hello")
 
 
-def test_missing_model_file_from_the_cli(tmp_path: Path, capsys: pytest.CaptureFixture[str], data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_missing_model_file_from_the_cli(
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    data_dir: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     monkeypatch.setenv("STORYDESK_MODEL_PATH", str(tmp_path / "nope.gguf"))
     from agent.llm import backends
 
@@ -164,10 +203,11 @@ def test_bad_setting_is_one_line(monkeypatch: pytest.MonkeyPatch) -> None:
         load_settings()
 
 
-def test_cli_prints_one_line_and_exits_non_zero(tmp_path: Path, capsys: pytest.CaptureFixture[str], data_dir: Path) -> None:
+def test_cli_prints_one_line_and_exits_non_zero(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], data_dir: Path
+) -> None:
     code = main(["draft", str(tmp_path / "missing.json")])
     err = capsys.readouterr().err
     assert code == 2
     assert err.startswith("storydesk: error:") and "no such file" in err
     assert "Traceback" not in err and err.count("\n") == 1
-

@@ -5,12 +5,16 @@ from __future__ import annotations
 from datetime import datetime
 
 from agent.factcheck import Source, check_claim, find_conflicts, quantities
-from agent.nodes.fact_check import check_summary
 from agent.neutrality import loaded_words
+from agent.nodes.fact_check import check_summary
 
 PUB = datetime.fromisoformat("2026-01-16T09:00:00+09:00")
-S1 = Source("a1", "a1.s1", "Koizumi met Hegseth at the Pentagon on Thursday for about 50 minutes.", PUB)
-S2 = Source("a2", "a2.s1", 'Koizumi said the alliance "had never been stronger" after the talks.', PUB)
+S1 = Source(
+    "a1", "a1.s1", "Koizumi met Hegseth at the Pentagon on Thursday for about 50 minutes.", PUB
+)
+S2 = Source(
+    "a2", "a2.s1", 'Koizumi said the alliance "had never been stronger" after the talks.', PUB
+)
 S3 = Source("a3", "a3.s1", "The ministers did not discuss trade tariffs at the meeting.", PUB)
 POOL = [S1, S2, S3]
 
@@ -21,21 +25,30 @@ def verdict(claim: str, cited: list[Source], **kwargs: object) -> tuple[str, str
 
 
 def test_faithful_paraphrase_is_supported() -> None:
-    assert verdict("Koizumi met Hegseth at the Pentagon on Thursday for about 50 minutes.", [S1])[0] == "supported"
+    assert (
+        verdict("Koizumi met Hegseth at the Pentagon on Thursday for about 50 minutes.", [S1])[0]
+        == "supported"
+    )
 
 
 def test_changed_number_contradicts() -> None:
-    result, note = verdict("Koizumi met Hegseth at the Pentagon on Thursday for about 90 minutes.", [S1])
+    result, note = verdict(
+        "Koizumi met Hegseth at the Pentagon on Thursday for about 90 minutes.", [S1]
+    )
     assert result == "contradicted" and "90" in note
 
 
 def test_changed_date_contradicts() -> None:
-    result, note = verdict("Koizumi met Hegseth at the Pentagon on Tuesday for about 50 minutes.", [S1])
+    result, note = verdict(
+        "Koizumi met Hegseth at the Pentagon on Tuesday for about 50 minutes.", [S1]
+    )
     assert result == "contradicted" and "2026-01-13" in note
 
 
 def test_swapped_name_contradicts() -> None:
-    result, note = verdict("Koizumi met Austin at the Pentagon on Thursday for about 50 minutes.", [S1])
+    result, note = verdict(
+        "Koizumi met Austin at the Pentagon on Thursday for about 50 minutes.", [S1]
+    )
     assert result == "contradicted" and "Austin" in note
 
 
@@ -55,13 +68,17 @@ def test_unrelated_claim_is_unsupported() -> None:
 
 
 def test_loaded_word_the_sources_do_not_use_fails() -> None:
-    result, note = verdict("Koizumi slammed Hegseth at the Pentagon on Thursday for about 50 minutes.", [S1])
+    result, note = verdict(
+        "Koizumi slammed Hegseth at the Pentagon on Thursday for about 50 minutes.", [S1]
+    )
     assert result != "supported" and "slammed" in note
     assert loaded_words("A reckless, so-called plan") == ["reckless", "so-called"]
 
 
 def test_miscited_claim_is_recited_to_its_real_evidence() -> None:
-    result = check_claim("Koizumi met Hegseth at the Pentagon on Thursday for about 50 minutes.", [S3], POOL)
+    result = check_claim(
+        "Koizumi met Hegseth at the Pentagon on Thursday for about 50 minutes.", [S3], POOL
+    )
     assert result.verdict == "supported" and result.recited
     assert [e.sentence_id for e in result.evidence] == ["a1.s1"]
 
@@ -83,9 +100,15 @@ def test_model_settles_only_what_the_rules_leave_open() -> None:
 
 
 def test_conflicting_figures_between_articles() -> None:
-    a = Source("f1", "f1.s1", "At least 12 people were killed when the ferry capsized on Friday.", PUB)
-    b = Source("f2", "f2.s1", "Nine people died when the ferry capsized on Friday, police said.", PUB)
-    c = Source("f3", "f3.s1", "The coastguard said 12 people were killed when the ferry capsized.", PUB)
+    a = Source(
+        "f1", "f1.s1", "At least 12 people were killed when the ferry capsized on Friday.", PUB
+    )
+    b = Source(
+        "f2", "f2.s1", "Nine people died when the ferry capsized on Friday, police said.", PUB
+    )
+    c = Source(
+        "f3", "f3.s1", "The coastguard said 12 people were killed when the ferry capsized.", PUB
+    )
     conflicts = find_conflicts([a, b, c])
     assert len(conflicts) == 2
     assert {v.article_id for x in conflicts for v in x.values} == {"f1", "f2", "f3"}
@@ -101,9 +124,21 @@ def test_durations_compare_in_minutes() -> None:
 
 
 def test_check_summary_for_summedits() -> None:
-    document = ("The city council approved a budget of 2 million dollars on Monday. "
-                "The mayor said the money would go to parks. Critics said the plan was rushed.")
-    good = check_summary(document, "The council approved a budget of 2 million dollars on Monday.", gateway=None, now=PUB)
-    bad = check_summary(document, "The council rejected a budget of 3 million dollars on Monday.", gateway=None, now=PUB)
+    document = (
+        "The city council approved a budget of 2 million dollars on Monday. "
+        "The mayor said the money would go to parks. Critics said the plan was rushed."
+    )
+    good = check_summary(
+        document,
+        "The council approved a budget of 2 million dollars on Monday.",
+        gateway=None,
+        now=PUB,
+    )
+    bad = check_summary(
+        document,
+        "The council rejected a budget of 3 million dollars on Monday.",
+        gateway=None,
+        now=PUB,
+    )
     assert good.unsupported == good.contradicted == 0
     assert bad.unsupported + bad.contradicted == 1

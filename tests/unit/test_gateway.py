@@ -23,7 +23,9 @@ class Answer(BaseModel):
 
 
 def prompt(text: str = "Name something.") -> RenderedPrompt:
-    return RenderedPrompt("test", "1", "0" * 64, (Message("system", "Be brief."), Message("user", text)))
+    return RenderedPrompt(
+        "test", "1", "0" * 64, (Message("system", "Be brief."), Message("user", text))
+    )
 
 
 def test_returns_a_validated_object_with_its_cost(gateway: Gateway, fake: FakeModel) -> None:
@@ -54,7 +56,9 @@ def test_schema_violation_names_the_field(gateway: Gateway, fake: FakeModel) -> 
     assert "name" in fake.requests[1].messages[-1]["content"]
 
 
-def test_a_model_that_keeps_failing_ends_in_one_clear_error(gateway: Gateway, fake: FakeModel) -> None:
+def test_a_model_that_keeps_failing_ends_in_one_clear_error(
+    gateway: Gateway, fake: FakeModel
+) -> None:
     fake.enqueue_text("Answer", "nope", "still nope", "never")
     with pytest.raises(ModelOutputError) as caught:
         gateway.structured(prompt(), Answer)
@@ -65,7 +69,9 @@ def test_a_model_that_keeps_failing_ends_in_one_clear_error(gateway: Gateway, fa
     assert len(fake.requests) == 3
 
 
-def test_second_identical_call_is_served_from_cache_with_zero_tokens(tmp_path: Path, fake: FakeModel) -> None:
+def test_second_identical_call_is_served_from_cache_with_zero_tokens(
+    tmp_path: Path, fake: FakeModel
+) -> None:
     gateway = Gateway(fake, cache=ResponseCache(tmp_path / "cache"))
     fake.enqueue(Answer(name="Hegseth", count=3))
     first = gateway.structured(prompt(), Answer)

@@ -45,25 +45,59 @@ def scripted(
     """Answer every node: a careful model by default; pieces can be swapped to misbehave."""
     fake.respond(
         "SummaryDraft",
-        lambda r: {"sentences": summary if summary is not None else [
-            {"cites": ["a2.s1"], "text": "Japanese Defense Minister Shinjiro Koizumi and U.S. Defense Secretary Pete Hegseth agreed on Thursday to boost the deterrence and response capabilities of the two countries' alliance."},
-            {"cites": ["a2.s2"], "text": "The meeting at the Pentagon lasted about 50 minutes."},
-            {"cites": ["a4.s1"], "text": "Koizumi also met Vice President JD Vance at the White House on Thursday, Japan's Defence Ministry said."},
-        ]},
+        lambda r: {
+            "sentences": summary
+            if summary is not None
+            else [
+                {
+                    "cites": ["a2.s1"],
+                    "text": "Japanese Defense Minister Shinjiro Koizumi and U.S. Defense Secretary Pete Hegseth agreed on Thursday to boost the deterrence and response capabilities of the two countries' alliance.",
+                },
+                {
+                    "cites": ["a2.s2"],
+                    "text": "The meeting at the Pentagon lasted about 50 minutes.",
+                },
+                {
+                    "cites": ["a4.s1"],
+                    "text": "Koizumi also met Vice President JD Vance at the White House on Thursday, Japan's Defence Ministry said.",
+                },
+            ]
+        },
     )
     fake.respond(
         "TimelineDraft",
-        lambda r: {"events": [{"candidate": _candidate(r, "2026-01-15", "a2.s1"),
-                               "event": "Koizumi and Hegseth agreed to boost the deterrence and response capabilities of the alliance."}]},
+        lambda r: {
+            "events": [
+                {
+                    "candidate": _candidate(r, "2026-01-15", "a2.s1"),
+                    "event": "Koizumi and Hegseth agreed to boost the deterrence and response capabilities of the alliance.",
+                }
+            ]
+        },
     )
     fake.respond(
         "ImpactDraft",
         lambda r: {
-            "benefited": [{"party": "Defence manufacturers", "cites": ["a5.s4"], "how": "Defence manufacturers involved in the SM-3 programme could see larger orders, analysts said."}],
-            "impacted": [{"party": "Residents in Okinawa", "cites": ["a1.s5"], "how": "Residents in Okinawa said they were not consulted about the plans."}],
+            "benefited": [
+                {
+                    "party": "Defence manufacturers",
+                    "cites": ["a5.s4"],
+                    "how": "Defence manufacturers involved in the SM-3 programme could see larger orders, analysts said.",
+                }
+            ],
+            "impacted": [
+                {
+                    "party": "Residents in Okinawa",
+                    "cites": ["a1.s5"],
+                    "how": "Residents in Okinawa said they were not consulted about the plans.",
+                }
+            ],
         },
     )
-    fake.respond("Classification", lambda r: {"title": title, "category": "International", "sentiment": "neutral"})
+    fake.respond(
+        "Classification",
+        lambda r: {"title": title, "category": "International", "sentiment": "neutral"},
+    )
     fake.respond("VerifyAnswer", lambda r: {"verdict": verdict})
     if rewrite is not None:
         fake.respond("Rewrite", lambda r: {"text": rewrite})
@@ -76,7 +110,9 @@ def make_agent(settings: Settings, fake: FakeModel, **overrides: Any) -> StoryAg
     return StoryAgent(settings, gateway=Gateway(fake), now=NOW)
 
 
-def draft(settings: Settings, fake: FakeModel, name: str = "koizumi-hegseth", **overrides: Any) -> Story:
+def draft(
+    settings: Settings, fake: FakeModel, name: str = "koizumi-hegseth", **overrides: Any
+) -> Story:
     return make_agent(settings, fake, **overrides).draft(parse_cluster(example(name)))
 
 
@@ -94,7 +130,9 @@ def test_story_guarantees_hold(settings: Settings) -> None:
     for item in [*story.summary, *story.timeline, *story.who_benefited, *story.who_impacted]:
         assert item.citations and set(item.citations) <= ids
     claims = story.fact_check.claims
-    assert len(claims) == 1 + len(story.summary) + len(story.timeline) + len(story.who_benefited) + len(story.who_impacted)
+    assert len(claims) == 1 + len(story.summary) + len(story.timeline) + len(
+        story.who_benefited
+    ) + len(story.who_impacted)
     for claim in claims:
         assert claim.verdict == "supported", claim
         assert claim.evidence
@@ -107,7 +145,12 @@ def test_counts_and_meter_come_from_the_leans(settings: Settings) -> None:
     story = draft(settings, scripted(FakeModel()))
     # a3 is a syndicated copy of a2: listed in coverage, counted once.
     assert story.bias.articles == 4 and story.bias.sources == 5
-    assert (story.bias.left, story.bias.center, story.bias.right, story.bias.unrated) == (1, 3, 0, 0)
+    assert (story.bias.left, story.bias.center, story.bias.right, story.bias.unrated) == (
+        1,
+        3,
+        0,
+        0,
+    )
     assert story.bias.distribution.model_dump() == {"left": 25.0, "center": 75.0, "right": 0.0}
     assert story.blindspot == "right"
     center = [c.article_id for c in story.coverage.center]
@@ -141,7 +184,9 @@ def test_provenance_records_prompts_tokens_and_thread(settings: Settings) -> Non
 
 def test_wrong_figure_is_revised_then_falls_back_within_the_bound(settings: Settings) -> None:
     bad = [{"cites": ["a2.s2"], "text": "The meeting at the Pentagon lasted about 90 minutes."}]
-    fake = scripted(FakeModel(), summary=bad, rewrite="The meeting at the Pentagon lasted about 95 minutes.")
+    fake = scripted(
+        FakeModel(), summary=bad, rewrite="The meeting at the Pentagon lasted about 95 minutes."
+    )
     story = draft(settings, fake, max_revisions=2)
     assert len(fake.calls("Rewrite")) == 2  # one per round, bounded by max_revisions
     texts = [s.text for s in story.summary]
@@ -152,7 +197,12 @@ def test_wrong_figure_is_revised_then_falls_back_within_the_bound(settings: Sett
 
 
 def test_no_revise_when_the_bound_is_zero(settings: Settings) -> None:
-    bad = [{"cites": ["a2.s2"], "text": "The meeting lasted about 90 minutes, officials said at the Pentagon."}]
+    bad = [
+        {
+            "cites": ["a2.s2"],
+            "text": "The meeting lasted about 90 minutes, officials said at the Pentagon.",
+        }
+    ]
     fake = scripted(FakeModel(), summary=bad, rewrite="x")
     story = draft(settings, fake, max_revisions=0)
     assert fake.calls("Rewrite") == []
@@ -169,10 +219,19 @@ def test_revised_claim_that_passes_is_kept(settings: Settings) -> None:
 
 def test_unsupported_party_is_removed_and_said(settings: Settings) -> None:
     fake = scripted(FakeModel())
-    fake.respond("ImpactDraft", lambda r: {
-        "benefited": [{"party": "Tesla shareholders", "cites": ["a2.s1"], "how": "Tesla shareholders gained from higher car sales in Europe."}],
-        "impacted": [],
-    })
+    fake.respond(
+        "ImpactDraft",
+        lambda r: {
+            "benefited": [
+                {
+                    "party": "Tesla shareholders",
+                    "cites": ["a2.s1"],
+                    "how": "Tesla shareholders gained from higher car sales in Europe.",
+                }
+            ],
+            "impacted": [],
+        },
+    )
     story = draft(settings, fake, max_revisions=0)
     assert story.who_benefited == [] and story.who_impacted == []
     assert "Not enough evidence" in story.section_notes["who_benefited"]
@@ -199,17 +258,35 @@ def test_model_that_keeps_failing_falls_back_to_evidence(settings: Settings) -> 
 
 def test_conflicting_sources_are_reported(settings: Settings) -> None:
     fake = FakeModel()
-    fake.respond("SummaryDraft", lambda r: {"sentences": [
-        {"cites": ["f1.s1"], "text": "At least 12 people were killed when a passenger ferry capsized in the Riverton estuary on Friday, the regional coastguard said."}]})
+    fake.respond(
+        "SummaryDraft",
+        lambda r: {
+            "sentences": [
+                {
+                    "cites": ["f1.s1"],
+                    "text": "At least 12 people were killed when a passenger ferry capsized in the Riverton estuary on Friday, the regional coastguard said.",
+                }
+            ]
+        },
+    )
     fake.respond("TimelineDraft", lambda r: {"events": []})
     fake.respond("ImpactDraft", lambda r: {"benefited": [], "impacted": []})
-    fake.respond("Classification", lambda r: {"title": "Ferry capsizes in the Riverton estuary", "category": "International", "sentiment": "negative"})
+    fake.respond(
+        "Classification",
+        lambda r: {
+            "title": "Ferry capsizes in the Riverton estuary",
+            "category": "International",
+            "sentiment": "negative",
+        },
+    )
     fake.respond("VerifyAnswer", lambda r: {"verdict": "supported"})
     story = draft(settings, fake, name="riverton-ferry-conflict")
     abouts = [c.about for c in story.fact_check.conflicts]
     assert any(a.startswith("deaths: 12") and "9" in a for a in abouts), abouts
     assert any(a.startswith("duration in minutes") for a in abouts), abouts
-    assert any(f.kind == "conflict" and f.section == "summary" and f.index == 0 for f in story.review.flags)
+    assert any(
+        f.kind == "conflict" and f.section == "summary" and f.index == 0 for f in story.review.flags
+    )
     assert story.blindspot is None
     assert (story.bias.left, story.bias.center, story.bias.right) == (1, 1, 1)
     # The 12-dead account is not cited to the article that says nine.
@@ -223,7 +300,14 @@ def test_doubtful_sentiment_is_flagged(settings: Settings) -> None:
     fake.respond("SummaryDraft", lambda r: {"sentences": []})
     fake.respond("TimelineDraft", lambda r: {"events": []})
     fake.respond("ImpactDraft", lambda r: {"benefited": [], "impacted": []})
-    fake.respond("Classification", lambda r: {"title": "Ferry capsizes in the Riverton estuary", "category": "International", "sentiment": "positive"})
+    fake.respond(
+        "Classification",
+        lambda r: {
+            "title": "Ferry capsizes in the Riverton estuary",
+            "category": "International",
+            "sentiment": "positive",
+        },
+    )
     fake.respond("VerifyAnswer", lambda r: {"verdict": "supported"})
     story = draft(settings, fake, name="riverton-ferry-conflict")
     assert any(f.kind == "sentiment" and "doubtful" in f.message for f in story.review.flags)
@@ -252,8 +336,23 @@ def test_interrupt_then_approve_edit_reject(settings: Settings) -> None:
     pending = agent.pending(thread)
     assert pending == story
     with pytest.raises(InputError, match="not in the cluster"):
-        agent.review(thread, {"action": "edit", "reviewer": "rm", "changes": {"summary": [{"text": "x y z w", "citations": ["zz9"]}]}})
-    edited = agent.review(thread, {"action": "edit", "reviewer": "rm", "notes": "tighter", "changes": {"title": "Japan and U.S. defense chiefs meet"}})
+        agent.review(
+            thread,
+            {
+                "action": "edit",
+                "reviewer": "rm",
+                "changes": {"summary": [{"text": "x y z w", "citations": ["zz9"]}]},
+            },
+        )
+    edited = agent.review(
+        thread,
+        {
+            "action": "edit",
+            "reviewer": "rm",
+            "notes": "tighter",
+            "changes": {"title": "Japan and U.S. defense chiefs meet"},
+        },
+    )
     assert edited.revision == 2 and edited.title == "Japan and U.S. defense chiefs meet"
     assert edited.review.status == "needs_review" and edited.review.reviewer == "rm"
     approved = agent.review(thread, {"action": "approve", "reviewer": "rm"})
@@ -268,7 +367,9 @@ def test_interrupt_then_approve_edit_reject(settings: Settings) -> None:
     # A second draft of the same cluster is its own story; reject leaves it rejected.
     other = agent.draft(cluster_of("koizumi-hegseth"))
     assert other.id != story.id
-    rejected = agent.review(other.provenance.thread_id, {"action": "reject", "reviewer": "rm", "notes": "duplicate"})
+    rejected = agent.review(
+        other.provenance.thread_id, {"action": "reject", "reviewer": "rm", "notes": "duplicate"}
+    )
     assert rejected.review.status == "rejected"
 
 
@@ -288,7 +389,9 @@ def test_bad_decisions_are_refused_clearly(settings: Settings) -> None:
     with pytest.raises(InputError, match="no draft thread"):
         agent.review("nope:123", {"action": "approve", "reviewer": "x"})
     with pytest.raises(InputError, match="may change"):
-        agent.review(story.provenance.thread_id, {"action": "edit", "reviewer": "x", "changes": {"bias": {}}})
+        agent.review(
+            story.provenance.thread_id, {"action": "edit", "reviewer": "x", "changes": {"bias": {}}}
+        )
     assert agent.pending(story.provenance.thread_id).review.status == "needs_review"
 
 
@@ -298,17 +401,33 @@ async def test_async_twin(settings: Settings) -> None:
     assert story.review.status == "needs_review" and story.summary
 
 
-def test_cli_draft_writes_story_and_html(settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+def test_cli_draft_writes_story_and_html(
+    settings: Settings,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
     from agent import api, cli
 
     fake = scripted(FakeModel())
     monkeypatch.setattr(api, "_shared_gateway", lambda s: Gateway(fake))
     out, html = tmp_path / "story.json", tmp_path / "story.html"
-    assert cli.main(["draft", "examples/koizumi-hegseth.json", "--out", str(out), "--html", str(html)]) == 0
+    assert (
+        cli.main(["draft", "examples/koizumi-hegseth.json", "--out", str(out), "--html", str(html)])
+        == 0
+    )
     story = Story.model_validate(json.loads(out.read_text()))
     assert story.review.status == "needs_review"
     page = html.read_text()
-    for heading in ("Timeline of Events", "Who Benefited", "Who Impacted", "Media Bias Meter", "From Left", "From Center", "From Right"):
+    for heading in (
+        "Timeline of Events",
+        "Who Benefited",
+        "Who Impacted",
+        "Media Bias Meter",
+        "From Left",
+        "From Center",
+        "From Right",
+    ):
         assert heading in page
     assert "Left 25%" in page and "Center 75%" in page
     assert "<script" not in page and "http-equiv" not in page

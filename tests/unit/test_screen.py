@@ -14,7 +14,9 @@ from agent.nodes.screen import build_evidence, estimate_tokens, event_groups
 from agent.schemas import Article, parse_cluster
 from tests.conftest import example
 
-ALLSIDES = Path(__file__).resolve().parents[3] / "shared" / "evaldata" / "allsides" / "roundups_dev.jsonl"
+ALLSIDES = (
+    Path(__file__).resolve().parents[3] / "shared" / "evaldata" / "allsides" / "roundups_dev.jsonl"
+)
 
 
 def test_sentences_are_numbered_per_article() -> None:
@@ -38,7 +40,10 @@ def test_budget_keeps_every_lead_and_stays_within_it() -> None:
     assert evidence.used_tokens <= 300
     assert {"a1.s1", "a2.s1", "a4.s1", "a5.s1"} <= set(evidence.selected)
     assert evidence.dropped_sentences > 0
-    assert sum(estimate_tokens(index[s][1].text) + 4 for s in evidence.selected) == evidence.used_tokens
+    assert (
+        sum(estimate_tokens(index[s][1].text) + 4 for s in evidence.selected)
+        == evidence.used_tokens
+    )
     roomy = build_evidence(cluster, 10_000)
     assert roomy.dropped_sentences == 0
 
@@ -63,13 +68,23 @@ def test_one_event_check_on_allsides_roundups() -> None:
     for line in ALLSIDES.read_text(encoding="utf-8").splitlines():
         row = json.loads(line)
         if row["articles"]:
-            clusters.append([
-                Article(id=f"r{row['id']}a{i}", outlet=a["outlet"], title=a["title"], url=a["url"],
-                        published_at=row["date"], text=a["text_excerpt"] or a["title"])
-                for i, a in enumerate(row["articles"])
-            ])
+            clusters.append(
+                [
+                    Article(
+                        id=f"r{row['id']}a{i}",
+                        outlet=a["outlet"],
+                        title=a["title"],
+                        url=a["url"],
+                        published_at=row["date"],
+                        text=a["text_excerpt"] or a["title"],
+                    )
+                    for i, a in enumerate(row["articles"])
+                ]
+            )
     refused = sum(len(event_groups(c)) > 1 for c in clusters)
     rng = random.Random(1)
-    caught = sum(len(event_groups(a + b[:1])) > 1 for a, b in (rng.sample(clusters, 2) for _ in range(200)))
+    caught = sum(
+        len(event_groups(a + b[:1])) > 1 for a, b in (rng.sample(clusters, 2) for _ in range(200))
+    )
     assert refused <= 0.03 * len(clusters)
     assert caught >= 0.9 * 200

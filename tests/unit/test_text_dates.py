@@ -13,9 +13,11 @@ PUB = datetime.fromisoformat("2026-01-16T09:00:00+09:00")  # a Friday
 
 
 def test_sentences_keep_abbreviations_and_are_exact_substrings() -> None:
-    text = ("Japanese Defense Minister Shinjiro Koizumi met U.S. Defense Secretary Pete Hegseth on Jan. 15 "
-            "at the Pentagon.  The talks lasted about 50 minutes. Mr. Koizumi said 2.5 percent was \"not enough.\"\n"
-            "A new paragraph starts here.")
+    text = (
+        "Japanese Defense Minister Shinjiro Koizumi met U.S. Defense Secretary Pete Hegseth on Jan. 15 "
+        'at the Pentagon.  The talks lasted about 50 minutes. Mr. Koizumi said 2.5 percent was "not enough."\n'
+        "A new paragraph starts here."
+    )
     sentences = split_sentences(text)
     assert len(sentences) == 4
     assert sentences[0].endswith("at the Pentagon.")
@@ -28,7 +30,9 @@ def test_numbers_in_digits_and_words() -> None:
 
 
 def test_quotes_and_names() -> None:
-    assert quotes('He said the alliance "had never been stronger" today.') == ["had never been stronger"]
+    assert quotes('He said the alliance "had never been stronger" today.') == [
+        "had never been stronger"
+    ]
     found = names("On Thursday, Shinjiro Koizumi met Pete Hegseth at the Pentagon.")
     assert "Shinjiro Koizumi" in found and "Pete Hegseth" in found
     assert not any("Thursday" in n for n in found)
@@ -51,7 +55,9 @@ def test_quotes_and_names() -> None:
         ("Inflation was 2.5% in the period.", []),
     ],
 )
-def test_dates_resolve_against_the_publication_date(sentence: str, expected: list[tuple[str, str]]) -> None:
+def test_dates_resolve_against_the_publication_date(
+    sentence: str, expected: list[tuple[str, str]]
+) -> None:
     assert [(d.date, d.precision) for d in find_dates(sentence, PUB)] == expected
 
 
