@@ -72,6 +72,8 @@ class CallRecord(TypedDict):
     completion_tokens: int
     seconds: float
     cached: bool
+    failed: bool
+    """The model's output stayed invalid; the node fell back to the evidence."""
 
 
 def _merge(left: dict[str, Any] | None, right: dict[str, Any] | None) -> dict[str, Any]:

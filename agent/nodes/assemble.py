@@ -10,6 +10,7 @@ from langgraph.config import get_config
 from langgraph.runtime import Runtime
 
 from agent.context import Context, context_of
+from agent.errors import ModelOutputError
 from agent.nodes.common import article_ids_of, evidence_of
 from agent.prompts import load_prompt
 from agent.schemas import (
@@ -164,8 +165,17 @@ def build_story(state: Mapping[str, Any], context: Context, thread_id: str | Non
 
 
 def assemble(state: StoryState, runtime: Runtime[Context]) -> dict[str, Any]:
-    """Build the story for review."""
+    """Build the story for review; refuse one the model had no part in."""
     context = context_of(runtime)
+    calls = state.get("calls") or []
+    if calls and all(call["failed"] for call in calls):
+        # Each node fell back to the evidence: that is a broken model setup, not a draft.
+        gateway = context.get_gateway()
+        raise ModelOutputError(
+            f"model {gateway.model!r} ({gateway.backend_name}) returned invalid output for every "
+            f"one of {len(calls)} calls; check STORYDESK_MODEL and OPENAI_BASE_URL, or use a "
+            "model that follows a JSON schema"
+        )
     thread_id = (get_config().get("configurable") or {}).get("thread_id")
     story = build_story(state, context, thread_id)
     data = story.model_dump(mode="json")

@@ -107,6 +107,7 @@ def failed_record(node: str, prompt: RenderedPrompt, error: ModelOutputError) ->
         completion_tokens=getattr(usage, "completion_tokens", 0),
         seconds=round(getattr(usage, "seconds", 0.0), 3),
         cached=False,
+        failed=True,
     )
 
 
@@ -119,6 +120,7 @@ def record(node: str, result: LLMResult[Any]) -> CallRecord:
         completion_tokens=result.usage.completion_tokens,
         seconds=round(result.usage.seconds, 3),
         cached=result.usage.cached,
+        failed=False,
     )
 
 

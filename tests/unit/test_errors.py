@@ -211,3 +211,37 @@ def test_cli_prints_one_line_and_exits_non_zero(
     assert code == 2
     assert err.startswith("storydesk: error:") and "no such file" in err
     assert "Traceback" not in err and err.count("\n") == 1
+
+
+@pytest.mark.real_client
+def test_draft_with_a_model_that_only_returns_invalid_json(tmp_path: Path, capsys: pytest.CaptureFixture[str], data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    for url, paths in _serve(200, _completion("{not json")):
+        monkeypatch.setenv("OPENAI_BASE_URL", url)
+        monkeypatch.setenv("STORYDESK_MAX_RETRIES", "0")
+        code = main(["draft", "examples/koizumi-hegseth.json", "--out", str(tmp_path / "s.json")])
+        err = capsys.readouterr().err
+        assert code == 4 and "invalid output for every one of" in err and "OPENAI_BASE_URL" in err
+        assert err.count("\n") == 1 and not (tmp_path / "s.json").exists()
+        assert paths.count("/v1/chat/completions") >= 4 * 3  # each drafter tried, bounded
+
+
+@pytest.mark.real_client
+def test_draft_against_an_unreachable_server(tmp_path: Path, capsys: pytest.CaptureFixture[str], data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    monkeypatch.setenv("OPENAI_BASE_URL", f"http://127.0.0.1:{port}/v1")
+    monkeypatch.setenv("STORYDESK_MAX_RETRIES", "0")
+    code = main(["draft", "examples/koizumi-hegseth.json"])
+    err = capsys.readouterr().err
+    assert code == 4 and "cannot reach the model server" in err and err.count("\n") == 1
+
+
+@pytest.mark.real_client
+def test_draft_with_a_wrong_key(tmp_path: Path, capsys: pytest.CaptureFixture[str], data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    for url, _ in _serve(401, {"error": {"message": "Incorrect API key provided"}}, models_owner="vllm"):
+        monkeypatch.setenv("OPENAI_BASE_URL", url)
+        monkeypatch.setenv("OPENAI_API_KEY", "sk-wrong")
+        code = main(["draft", "examples/koizumi-hegseth.json"])
+        err = capsys.readouterr().err
+        assert code == 4 and "set OPENAI_API_KEY" in err and err.count("\n") == 1
