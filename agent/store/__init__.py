@@ -1,0 +1,32 @@
+"""The article store: articles, outlets, story clusters, stories and their revisions.
+
+`open_store(settings)` opens (and on first use creates or migrates) the database named by
+`settings.db_url`: a SQLite file by default, PostgreSQL for a postgresql:// URL.
+"""
+
+from __future__ import annotations
+
+from agent.settings import Settings
+from agent.store.blindspot import BlindspotReport, blindspot_side
+from agent.store.db import make_engine, migrate
+from agent.store.registry import SourceRecord, SourceRegistry
+from agent.store.store import ClusterSummary, RelatedStory, Store
+
+
+def open_store(settings: Settings) -> Store:
+    """Open the store named by the settings, creating or upgrading its tables first."""
+    engine = make_engine(settings.db_url)
+    migrate(engine)
+    return Store(engine)
+
+
+__all__ = [
+    "BlindspotReport",
+    "ClusterSummary",
+    "RelatedStory",
+    "SourceRecord",
+    "SourceRegistry",
+    "Store",
+    "blindspot_side",
+    "open_store",
+]

@@ -1,0 +1,594 @@
+"""CLI commands of the article store: ingest, sources, cluster, clusters, bench cluster.
+
+`register(subparsers)` adds them to the `storydesk` parser; every handler has the signature
+`handler(args, settings) -> int` and raises InputError/ConfigError for the main CLI to print.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, TextIO
+
+from agent.errors import InputError
+from agent.settings import Settings
+
+Handler = Callable[[argparse.Namespace, Settings], int]
+
+
+def _out() -> TextIO:
+    return sys.stdout
+
+
+def _err(message: str) -> None:
+    print(message, file=sys.stderr)
+
+
+def _when(value: str) -> datetime:
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{value!r} is not an ISO 8601 date or time "
+            "(e.g. 2026-01-15 or 2026-01-15T09:00:00+09:00)"
+        ) from None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def _positive(value: str) -> int:
+    try:
+        number = int(value.replace(",", "").replace("_", ""))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a whole number") from None
+    if number <= 0:
+        raise argparse.ArgumentTypeError(f"{value!r} must be positive")
+    return number
+
+
+def _fraction(value: str) -> float:
+    try:
+        number = float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a number") from None
+    if not 0.0 < number < 1.0:
+        raise argparse.ArgumentTypeError(f"{value!r} must be between 0 and 1")
+    return number
+
+
+def _hours(value: str) -> float:
+    try:
+        number = float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a number of hours") from None
+    if number <= 0:
+        raise argparse.ArgumentTypeError(f"{value!r} must be positive")
+    return number
+
+
+def _progress_bar(enabled: bool, description: str, total: int | None = None) -> Any:
+    from tqdm import tqdm
+
+    # disable=None: tqdm shows the bar only on a terminal, so logs and pipes stay clean.
+    return tqdm(
+        total=total,
+        desc=description,
+        unit=" articles",
+        disable=None if enabled else True,
+        file=sys.stderr,
+        leave=False,
+        mininterval=0.5,
+    )
+
+
+# --------------------------------------------------------------------------- handlers
+
+
+def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
+    """Store articles from files, directories and URLs."""
+    from agent.store import open_store
+    from agent.store.pipeline import ClusterOptions, ingest, run_clustering
+
+    store = open_store(settings)
+    try:
+        with _progress_bar(not args.quiet, "ingest") as bar:
+            report = ingest(
+                store,
+                args.targets,
+                assign_ids=args.assign_ids,
+                published_at=args.published_at,
+                progress=bar.update,
+                on_problem=lambda message: bar.write(f"skipped {message}", file=sys.stderr),
+            )
+        print(
+            f"read {report.read} record(s): stored {report.stored} new article(s), "
+            f"{report.already} already stored, {len(report.problems)} skipped",
+            file=_out(),
+        )
+        if args.cluster and report.stored:
+            with _progress_bar(not args.quiet, "cluster", report.stored) as bar:
+                run = run_clustering(store, ClusterOptions(), bar.update)
+            print(
+                f"clustered {run.articles} article(s): {run.created} new cluster(s), "
+                f"{run.extended} grown",
+                file=_out(),
+            )
+    finally:
+        store.close()
+    if report.problems:
+        _err(
+            f"{len(report.problems)} record(s) skipped; fix them and ingest the same files again "
+            "(stored articles are not stored twice)"
+        )
+        return 1
+    return 0
+
+
+def cmd_sources_import(args: argparse.Namespace, settings: Settings) -> int:
+    """Import outlet ratings from a CSV/TSV (storydesk, AllSides or MBFC shape)."""
+    from agent.store import open_store
+    from agent.store.registry import load_sources_file
+
+    report = load_sources_file(args.file, args.rating_source)
+    for message in report.skipped:
+        _err(f"skipped {message}")
+    store = open_store(settings)
+    try:
+        added, updated = store.import_sources(report.records)
+    finally:
+        store.close()
+    print(
+        f"{args.file}: read {len(report.records)} outlet rating(s) ({report.shape} format): "
+        f"{added} new, {updated} updated, {len(report.skipped)} skipped",
+        file=_out(),
+    )
+    return 1 if report.skipped else 0
+
+
+def cmd_sources_list(args: argparse.Namespace, settings: Settings) -> int:
+    """List the outlets the registry knows."""
+    from agent.store import open_store
+
+    store = open_store(settings)
+    try:
+        records = [r for r in store.registry() if args.lean is None or r.lean == args.lean]
+    finally:
+        store.close()
+    records.sort(key=lambda r: r.name.lower())
+    if args.json:
+        json.dump([r.as_row() for r in records], _out(), indent=2, ensure_ascii=False)
+        print(file=_out())
+        return 0
+    for record in records:
+        domains = ", ".join(record.domains) or "-"
+        print(
+            f"{record.name:<40} {record.lean:<10} {domains:<40} {record.rating_source}", file=_out()
+        )
+    print(f"{len(records)} outlet(s)", file=_out())
+    return 0
+
+
+def cmd_sources_lookup(args: argparse.Namespace, settings: Settings) -> int:
+    """Find an outlet by name or URL."""
+    from agent.store import open_store
+
+    query = args.query
+    is_url = "://" in query or ("/" not in query and " " not in query and "." in query)
+    store = open_store(settings)
+    try:
+        record = store.registry().lookup(query, query if is_url else None)
+    finally:
+        store.close()
+    if record is None:
+        raise InputError(
+            f"no outlet matches {query!r}; import ratings with `storydesk sources import FILE`"
+        )
+    if args.json:
+        json.dump(record.as_row(), _out(), indent=2, ensure_ascii=False)
+        print(file=_out())
+    else:
+        for key, value in record.as_row().items():
+            if value:
+                print(f"{key:<14} {value}", file=_out())
+    return 0
+
+
+def _options(args: argparse.Namespace) -> Any:
+    from agent.store.pipeline import ClusterOptions
+
+    options = ClusterOptions()
+    if getattr(args, "threshold", None) is not None:
+        options.threshold = args.threshold
+    if getattr(args, "window_hours", None) is not None:
+        options.window_hours = args.window_hours
+    if getattr(args, "half_life_hours", None) is not None:
+        options.half_life_hours = args.half_life_hours
+    if getattr(args, "workers", None) is not None:
+        options.workers = args.workers
+    if getattr(args, "embeddings", None):
+        from agent.store.clustering import EMBEDDING_THRESHOLD
+        from agent.store.embeddings import load_encoder
+
+        options.encoder = load_encoder(args.embeddings)
+        if getattr(args, "threshold", None) is None:
+            options.threshold = EMBEDDING_THRESHOLD
+    return options
+
+
+def cmd_cluster(args: argparse.Namespace, settings: Settings) -> int:
+    """Place new articles into clusters (incrementally)."""
+    from agent.store import open_store
+    from agent.store.pipeline import run_clustering
+
+    store = open_store(settings)
+    try:
+        pending = store.count_articles(unclustered=True)
+        with _progress_bar(not args.quiet, "cluster", pending) as bar:
+            run = run_clustering(store, _options(args), bar.update)
+    finally:
+        store.close()
+    if not run.articles:
+        print("no new articles to cluster; ingest some with `storydesk ingest`", file=_out())
+        return 0
+    print(
+        f"clustered {run.articles} article(s) in {run.seconds:.1f}s: {run.created} new "
+        f"cluster(s), {run.extended} existing cluster(s) grown",
+        file=_out(),
+    )
+    return 0
+
+
+def cmd_cluster_split(args: argparse.Namespace, settings: Settings) -> int:
+    """Move articles out of a cluster into a new one."""
+    from agent.store import open_store
+
+    store = open_store(settings)
+    try:
+        new_id = store.split_cluster(args.cluster_id, args.article_ids)
+    finally:
+        store.close()
+    print(
+        f"moved {len(args.article_ids)} article(s) from {args.cluster_id} into {new_id}",
+        file=_out(),
+    )
+    return 0
+
+
+def cmd_cluster_merge(args: argparse.Namespace, settings: Settings) -> int:
+    """Merge clusters into the first one."""
+    from agent.store import open_store
+
+    store = open_store(settings)
+    try:
+        target = store.merge_clusters(args.cluster_id, args.others)
+    finally:
+        store.close()
+    print(f"merged {', '.join(args.others)} into {target}", file=_out())
+    return 0
+
+
+def cmd_cluster_show(args: argparse.Namespace, settings: Settings) -> int:
+    """Show a cluster's articles, blindspot report and related stories."""
+    from agent.store import open_store
+
+    store = open_store(settings)
+    try:
+        summary = store.cluster_summary(args.cluster_id)
+        blindspot = store.blindspot(args.cluster_id)
+        related = store.related(args.cluster_id, limit=args.related)
+    finally:
+        store.close()
+    if args.json:
+        data = summary.as_json()
+        data["based_on"] = summary.unique_size
+        for item, article in zip(data["articles"], summary.articles, strict=True):
+            item["published_at"] = article.published_at.isoformat()
+            item["duplicate_of"] = article.duplicate_of
+        data["blindspot"] = blindspot.model_dump()
+        data["related"] = [story.as_json() for story in related]
+        json.dump(data, _out(), indent=2, ensure_ascii=False)
+        print(file=_out())
+        return 0
+    out = _out()
+    print(f"{summary.id}  {summary.title}", file=out)
+    print(
+        f"based on {summary.unique_size} article(s) ({summary.size} listed), "
+        f"{summary.first_at:%Y-%m-%d %H:%M} .. {summary.last_at:%Y-%m-%d %H:%M} UTC"
+        + ("  [edited]" if summary.edited else ""),
+        file=out,
+    )
+    for article in summary.articles:
+        copy = f"  (copy of {article.duplicate_of})" if article.duplicate_of else ""
+        print(
+            f"  {article.id:<14} {article.lean:<10} {article.outlet[:28]:<28} "
+            f"{article.title[:70]}{copy}",
+            file=out,
+        )
+    print(
+        f"blindspot: {blindspot.verdict}"
+        + (f" ({blindspot.side})" if blindspot.side else "")
+        + f" - {blindspot.note}",
+        file=out,
+    )
+    if related:
+        print("related:", file=out)
+        for story in related:
+            print(f"  {story.id:<48} {story.score:.2f}  {story.title[:60]}", file=out)
+    return 0
+
+
+def cmd_cluster_eval(args: argparse.Namespace, settings: Settings) -> int:
+    """Score clustering on the AllSides roundups stream (ARI and purity)."""
+    from agent.store.evaluation import evaluate
+
+    result = evaluate(
+        Path(args.path), _options(args), seed=args.seed, database_url=args.database_url
+    )
+    if args.json:
+        json.dump(result.as_json(), _out(), indent=2)
+        print(file=_out())
+        return 0
+    print(
+        f"{args.path}: {result.articles} articles of {result.stories} stories -> "
+        f"{result.clusters} clusters\nadjusted Rand index {result.ari:.4f}\n"
+        f"purity              {result.purity:.4f}\n"
+        f"({result.seconds:.2f}s to ingest and cluster; shuffle seed {args.seed})",
+        file=_out(),
+    )
+    return 0
+
+
+def cmd_clusters(args: argparse.Namespace, settings: Settings) -> int:
+    """List clusters, most recent first."""
+    from agent.store import open_store
+
+    store = open_store(settings)
+    try:
+        clusters = store.list_clusters(
+            limit=args.limit or None, since=args.since, min_articles=args.min_articles
+        )
+    finally:
+        store.close()
+    if args.json:
+        json.dump([cluster.as_json() for cluster in clusters], _out(), indent=2, ensure_ascii=False)
+        print(file=_out())
+        return 0
+    out = _out()
+    if not clusters:
+        print("no clusters yet; run `storydesk ingest PATH` then `storydesk cluster`", file=out)
+        return 0
+    for cluster in clusters:
+        print(
+            f"{cluster.id}  ({cluster.unique_size} article(s), last {cluster.last_at:%Y-%m-%d})"
+            f"  {cluster.title}",
+            file=out,
+        )
+        for article in cluster.articles:
+            copy = "  (copy)" if article.duplicate_of else ""
+            print(
+                f"    {article.id:<14} {article.lean:<10} {article.outlet[:28]:<28} "
+                f"{article.title[:60]}{copy}",
+                file=out,
+            )
+    return 0
+
+
+def cmd_bench_cluster(args: argparse.Namespace, settings: Settings) -> int:
+    """Ingest and cluster synthetic articles at several sizes; print speed and memory."""
+    from agent.store.bench import growth, run_size
+
+    sizes = args.n or [10_000, 100_000]
+    results = []
+    for size in sizes:
+        if not args.json:
+            print(f"running {size:,} articles ...", file=sys.stderr)
+        result = run_size(size, database_url=args.database_url, workers=args.workers)
+        results.append(result)
+        if not args.json:
+            print(
+                f"{result.articles:>9,} articles: ingest {result.ingest_seconds:6.1f}s, cluster "
+                f"{result.cluster_seconds:6.1f}s, {result.per_second:8,.0f} articles/s end to end "
+                f"(CPU {result.cpu_seconds:.1f}s), peak RSS {result.peak_rss_mib:7.1f} MiB, "
+                f"{result.clusters:,} clusters (ARI vs synthetic events {result.ari:.3f}); "
+                f"{result.helpers} helper(s), load average {result.load_average:.1f}",
+                file=_out(),
+            )
+    summary = growth(results)
+    if args.json:
+        json.dump({"results": [r.as_json() for r in results], "growth": summary}, _out(), indent=2)
+        print(file=_out())
+    elif summary:
+        print(summary, file=_out())
+    return 0
+
+
+# --------------------------------------------------------------------------- wiring
+
+
+def _cluster_knobs(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--threshold",
+        type=_fraction,
+        default=None,
+        help="minimum similarity to join a cluster (default 0.12)",
+    )
+    parser.add_argument(
+        "--window-hours",
+        type=_hours,
+        default=None,
+        help="longest time between articles of one event (default 72)",
+    )
+    parser.add_argument(
+        "--half-life-hours",
+        type=_hours,
+        default=None,
+        help="similarity halves per this many hours apart (default 24)",
+    )
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=None,
+        metavar="N",
+        help="helper processes for large runs (default: one per idle core, judged by the load)",
+    )
+    parser.add_argument(
+        "--embeddings",
+        metavar="MODEL",
+        default=None,
+        help="also compare sentence embeddings from this sentence-transformers model "
+        "(optional; needs `pip install sentence-transformers`; default threshold then 0.35)",
+    )
+
+
+def register_bench(bench_subparsers: Any) -> None:
+    """Add `cluster` to the subcommands of an existing `storydesk bench`."""
+    bench = bench_subparsers.add_parser(
+        "cluster", help="ingest and cluster synthetic articles; report articles/s and memory"
+    )
+    bench.add_argument(
+        "--n",
+        type=_positive,
+        action="append",
+        help="articles per run; repeat for several sizes (default 10000 and 100000)",
+    )
+    bench.add_argument(
+        "--database-url",
+        default=None,
+        help="run against this database (default: a fresh SQLite file per size)",
+    )
+    bench.add_argument("--json", action="store_true", help="print the figures as JSON")
+    bench.add_argument(
+        "--workers",
+        type=int,
+        default=None,
+        metavar="N",
+        help="helper processes (default: one per idle core, judged by the load)",
+    )
+    bench.set_defaults(func=cmd_bench_cluster)
+
+
+def _existing_subparsers(parser: argparse.ArgumentParser) -> Any | None:
+    for action in parser._actions:  # argparse keeps no public handle on them
+        if isinstance(action, argparse._SubParsersAction):
+            return action
+    return None
+
+
+def register(subparsers: Any) -> None:
+    """Add the article-store commands to the `storydesk` parser's subcommands."""
+    ingest = subparsers.add_parser(
+        "ingest",
+        help="store articles from JSONL/JSON files, RSS/Atom feeds or HTML pages (files or URLs)",
+        description="Store articles once each (by URL, else content). Bad records are reported "
+        "with file and line and skipped; the exit code is 1 when any was skipped.",
+    )
+    ingest.add_argument("targets", nargs="+", metavar="PATH|URL")
+    ingest.add_argument(
+        "--assign-ids",
+        action="store_true",
+        help="ignore the records' ids and let storydesk assign them",
+    )
+    ingest.add_argument(
+        "--published-at",
+        type=_when,
+        default=None,
+        help="publication time for records that have none (ISO 8601)",
+    )
+    ingest.add_argument(
+        "--cluster", action="store_true", help="cluster the new articles afterwards"
+    )
+    ingest.add_argument("--quiet", action="store_true", help="no progress bar")
+    ingest.set_defaults(func=cmd_ingest)
+
+    sources = subparsers.add_parser("sources", help="the outlet registry: import, list, lookup")
+    sources_sub = sources.add_subparsers(dest="sources_command", metavar="{import,list,lookup}")
+    sources_sub.required = True
+    importer = sources_sub.add_parser(
+        "import", help="import outlet ratings (storydesk CSV, AllSides export or MBFC-style table)"
+    )
+    importer.add_argument("file", type=Path)
+    importer.add_argument(
+        "--rating-source",
+        default=None,
+        help="who made the ratings (default: guessed from the file's shape)",
+    )
+    importer.set_defaults(func=cmd_sources_import)
+    lister = sources_sub.add_parser("list", help="list known outlets")
+    lister.add_argument(
+        "--lean", choices=["left", "lean-left", "center", "lean-right", "right", "mixed", "unrated"]
+    )
+    lister.add_argument("--json", action="store_true")
+    lister.set_defaults(func=cmd_sources_list)
+    lookup = sources_sub.add_parser("lookup", help="find an outlet by name, domain or URL")
+    lookup.add_argument("query", metavar="NAME|DOMAIN|URL")
+    lookup.add_argument("--json", action="store_true")
+    lookup.set_defaults(func=cmd_sources_lookup)
+
+    cluster = subparsers.add_parser(
+        "cluster",
+        help="cluster new articles; or split, merge, show, eval",
+        description="Without a subcommand: place every article not yet in a cluster (earlier "
+        "placements and editors' splits and merges are kept).",
+    )
+    _cluster_knobs(cluster)
+    cluster.add_argument("--quiet", action="store_true", help="no progress bar")
+    cluster.set_defaults(func=cmd_cluster)
+    cluster_sub = cluster.add_subparsers(dest="cluster_command", metavar="{split,merge,show,eval}")
+    split = cluster_sub.add_parser("split", help="move articles out of a cluster into a new one")
+    split.add_argument("cluster_id")
+    split.add_argument("article_ids", nargs="+", metavar="ARTICLE_ID")
+    split.set_defaults(func=cmd_cluster_split)
+    merge = cluster_sub.add_parser("merge", help="merge clusters into the first one named")
+    merge.add_argument("cluster_id", help="the cluster that keeps its id")
+    merge.add_argument("others", nargs="+", metavar="OTHER_ID")
+    merge.set_defaults(func=cmd_cluster_merge)
+    show = cluster_sub.add_parser(
+        "show", help="a cluster's articles, blindspot and related stories"
+    )
+    show.add_argument("cluster_id")
+    show.add_argument("--related", type=_positive, default=5, help="related stories to list")
+    show.add_argument("--json", action="store_true")
+    show.set_defaults(func=cmd_cluster_show)
+    evaluate = cluster_sub.add_parser(
+        "eval", help="score clustering on the AllSides roundups (adjusted Rand index, purity)"
+    )
+    evaluate.add_argument(
+        "path",
+        nargs="?",
+        default="/work/shared/evaldata/allsides/roundups_dev.jsonl",
+        help="roundups JSONL (default: %(default)s)",
+    )
+    evaluate.add_argument("--seed", type=int, default=0, help="shuffle seed of the stream")
+    evaluate.add_argument(
+        "--database-url",
+        default=None,
+        help="cluster in this (empty) database instead of a temporary SQLite file",
+    )
+    evaluate.add_argument("--json", action="store_true")
+    _cluster_knobs(evaluate)
+    evaluate.set_defaults(func=cmd_cluster_eval)
+
+    clusters = subparsers.add_parser("clusters", help="list clusters, most recent first")
+    clusters.add_argument(
+        "--json",
+        action="store_true",
+        help='print [{"id", "title", "articles": [{"id", "outlet", "title", "url", "lean"}]}]',
+    )
+    clusters.add_argument("--limit", type=int, default=50, help="how many (0 = all; default 50)")
+    clusters.add_argument("--since", type=_when, default=None, help="only clusters active since")
+    clusters.add_argument("--min-articles", type=_positive, default=1)
+    clusters.set_defaults(func=cmd_clusters)
+
+    bench = subparsers.choices.get("bench") if hasattr(subparsers, "choices") else None
+    if bench is not None:
+        existing = _existing_subparsers(bench)
+        if existing is not None:
+            register_bench(existing)
+            return
+    bench = subparsers.add_parser("bench", help="benchmarks")
+    bench_sub = bench.add_subparsers(dest="bench_command", metavar="{cluster}")
+    bench_sub.required = True
+    register_bench(bench_sub)

@@ -1,0 +1,223 @@
+"""Article features for clustering: stemmed terms, title and named-entity boosts, TF-IDF.
+
+No model download: terms are words folded by a small suffix stemmer; a word written with a
+capital letter inside a sentence (or in capitals, like "NATO") counts as part of a name and
+weighs more, because the names in a story (people, places, organisations) say which event it
+is better than its common words do.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from collections.abc import Mapping
+from dataclasses import dataclass
+from itertools import repeat
+from operator import itemgetter, mul
+from typing import cast
+
+STOPWORDS = frozenset(
+    """a about above across after afterwards again against all almost alone along already also
+    although always am among amongst an and another any anyone anything anyway anywhere are
+    around as at back be became because become becomes been before beforehand behind being
+    below beside besides between beyond both but by can cannot could did do does doing done
+    down during each either else elsewhere enough etc even ever every everyone everything
+    everywhere except few for former formerly from further had has have having he hence her
+    here hereafter hereby herein hers herself him himself his how however i if in indeed into
+    is it its itself just last least less many may me meanwhile might mine more moreover most
+    mostly much must my myself namely neither never nevertheless next no nobody none nor not
+    nothing now nowhere of off often on once one only onto or other others otherwise our ours
+    ourselves out over own per perhaps please rather re same seem seemed seeming seems several
+    she should since so some somehow someone something sometime sometimes somewhere still such
+    than that the their theirs them themselves then thence there thereafter thereby therefore
+    therein thereupon these they this those though through throughout thru thus to together too
+    toward towards under until up upon us very via was we well were what whatever when whence
+    whenever where whereafter whereas whereby wherein whereupon wherever whether which while
+    whither who whoever whole whom whose why will with within without would yet you your yours
+    yourself yourselves
+    said says say saying told tell according reported report reports reporting added asked
+    new news monday tuesday wednesday thursday friday saturday sunday week weeks today
+    yesterday tomorrow year years month months day days time times percent mr mrs ms dr
+    people thing things way make made like get got going go goes want wants including
+    first second third two three four five six seven eight nine ten many much lot""".split()
+)
+
+# Words that start sentences or headlines with a capital without naming anything.
+_NOT_NAMES = STOPWORDS | {"it", "but", "and", "in", "on", "at", "as", "for", "if", "when"}
+
+_TOKEN = re.compile(r"[^\W_]+(?:['’][^\W_]+)*", re.UNICODE)
+# For ASCII text (most of it), translate()+split() finds the words far faster than a regex.
+# An apostrophe separates there ("Biden's" -> "Biden", "s"); the one-letter rest is dropped.
+_ASCII_SEPARATORS = str.maketrans({chr(c): " " for c in range(128) if not chr(c).isalnum()})
+
+
+def split_words(text: str) -> list[str]:
+    """Return the words of a text, case kept."""
+    if text.isascii():
+        return text.translate(_ASCII_SEPARATORS).split()
+    return _TOKEN.findall(text)
+
+
+_SENTENCE_BREAK = re.compile(r"[.!?:;\"“”]\s*$")
+
+TITLE_WEIGHT = 2
+"""A title word counts as this many body occurrences."""
+NAME_BOOST = 1.6
+"""Weight multiplier for terms written as names."""
+MAX_TEXT_CHARACTERS = 6000
+"""Text analysed per article (about 1,000 words): what an event is shows in the first part,
+and a long read costs no more than a news item."""
+MAX_TERMS = 40
+"""Terms kept per article vector (the strongest); the rest add noise and cost."""
+
+
+def _stem(word: str) -> str:
+    # A light suffix stemmer: enough to meet "vaccine/vaccines", "strike/striking", "ban/banned".
+    if len(word) <= 3 or not word.isalpha():
+        return word
+    if word.endswith("ies") and len(word) > 4:
+        return word[:-3] + "y"
+    if word.endswith("sses"):
+        return word[:-2]
+    if word.endswith("s") and not word.endswith(("ss", "us", "is")):
+        word = word[:-1]
+    if word.endswith("ing") and len(word) > 6:
+        word = word[:-3]
+    elif word.endswith("ed") and len(word) > 5:
+        word = word[:-2]
+    if len(word) > 4 and word[-1] == word[-2] and word[-1] not in "lsz":
+        word = word[:-1]
+    if word.endswith("e") and len(word) > 4:
+        word = word[:-1]
+    return word
+
+
+_INITIAL = re.compile(r"""[.!?:;"“”]\s+["“‘(\[]*([^\W_]+(?:['’][^\W_]+)*)""")
+
+
+class Analyzer:
+    """Turn title and text into term counts; caches stems, so reuse one per run."""
+
+    def __init__(self) -> None:
+        self._terms: dict[str, str | None] = {}
+
+    def _term(self, token: str) -> str | None:
+        lower = token.lower()
+        if "'" in lower or "’" in lower:
+            lower = re.split(r"['’]", lower, maxsplit=1)[0]
+        if lower in STOPWORDS or len(lower) < 2 or (lower.isdigit() and len(lower) < 4):
+            term = None
+        else:
+            term = _stem(lower)[:64]
+        self._terms[token] = term
+        return term
+
+    def _terms_of(self, tokens: list[str]) -> list[str | None]:
+        terms = self._terms
+        try:
+            return [terms[token] for token in tokens]
+        except KeyError:
+            for token in tokens:
+                if token not in terms:
+                    self._term(token)
+            return [terms[token] for token in tokens]
+
+    def counts(self, title: str, text: str) -> tuple[dict[str, float], set[str]]:
+        """Return weighted term counts of an article and the terms written as names."""
+        text = text[:MAX_TEXT_CHARACTERS]
+        title_tokens = split_words(title)
+        text_tokens = split_words(text)
+        counted = Counter(self._terms_of(text_tokens))
+        for term, number in Counter(self._terms_of(title_tokens)).items():
+            counted[term] += TITLE_WEIGHT * number
+        counted.pop(None, None)
+        counts = cast(dict[str, float], counted)
+        # A capitalised word counts as a name unless it only ever starts sentences.
+        capitalised = Counter([token for token in text_tokens if token[0].isupper()])
+        capitalised.subtract(_INITIAL.findall(text))
+        if text_tokens:
+            capitalised[text_tokens[0]] -= 1
+        names: set[str] = set()
+        candidates = [
+            t for t, n in capitalised.items() if t and (n > 0 or (len(t) > 1 and t.isupper()))
+        ]
+        candidates += [t for t in title_tokens if len(t) > 1 and t.isupper()]
+        for term in self._terms_of(candidates):
+            if term is not None and term not in _NOT_NAMES:
+                names.add(term)
+        return counts, names
+
+
+@dataclass
+class Vector:
+    """A sparse, L2-normalised TF-IDF vector, with an optional dense sentence embedding."""
+
+    weights: dict[str, float]
+    dense: list[float] | None = None
+    """A unit-length sentence embedding, when clustering runs with an embedding model."""
+
+    def dot(self, other: Mapping[str, float]) -> float:
+        """Return the dot product with another sparse vector."""
+        weights = self.weights
+        return float(sum(map(mul, weights.values(), map(other.get, weights, repeat(0.0)))))
+
+
+def idf(df: int, documents: int) -> float:
+    """Smoothed inverse document frequency."""
+    return math.log((documents + 1) / (df + 1)) + 1.0
+
+
+class _Idf(dict[str, float]):
+    """IDF per term, computed on first use (a dict subclass, so hits stay in C)."""
+
+    def __init__(self, df: Mapping[str, int], extra_df: Mapping[str, int], documents: int) -> None:
+        super().__init__()
+        self.df = df
+        self.extra_df = extra_df
+        self.base = math.log(documents + 1) + 1.0
+
+    def __missing__(self, term: str) -> float:
+        value = self.base - math.log(self.df.get(term, 0) + self.extra_df.get(term, 0) + 1)
+        self[term] = value
+        return value
+
+
+class Weigher:
+    """TF-IDF weighting against fixed document frequencies (one per batch: IDF is cached)."""
+
+    def __init__(
+        self,
+        df: Mapping[str, int],
+        documents: int,
+        max_terms: int = MAX_TERMS,
+        extra_df: Mapping[str, int] | None = None,
+    ) -> None:
+        self.max_terms = max_terms
+        self._idf = _Idf(df, extra_df or {}, documents)
+
+    def vector(self, counts: Mapping[str, float], names: set[str]) -> Vector:
+        """Weight term counts by sublinear TF, IDF and the name boost; keep the strongest."""
+        idf = self._idf
+        log = math.log
+        weights = {term: idf[term] * (1.0 + log(count)) for term, count in counts.items()}
+        for term in names:
+            if term in weights:
+                weights[term] *= NAME_BOOST
+        if len(weights) > self.max_terms:
+            ranked = sorted(weights.items(), key=itemgetter(1), reverse=True)
+            weights = dict(ranked[: self.max_terms])
+        values = weights.values()
+        scale = 1.0 / (math.sqrt(sum(map(mul, values, values))) or 1.0)
+        return Vector({term: weight * scale for term, weight in weights.items()})
+
+
+def vectorize(
+    counts: Mapping[str, float],
+    names: set[str],
+    df: Mapping[str, int],
+    documents: int,
+    max_terms: int = MAX_TERMS,
+) -> Vector:
+    """Weight one article's term counts (see Weigher, which is faster for many)."""
+    return Weigher(df, documents, max_terms).vector(counts, names)
