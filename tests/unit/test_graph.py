@@ -447,3 +447,27 @@ def test_model_verdicts_setting(settings: Settings, verdicts: str, asked: bool) 
     else:  # the rules alone cannot hold it to its evidence: its evidence stands in
         assert loose[0]["text"] not in texts
         assert "The meeting at the Pentagon lasted about 50 minutes." in texts
+
+
+def test_draft_a_cluster_from_the_store(settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    """Articles in, clusters formed, a stored cluster drafted by id: the editors' path."""
+    from agent import api, cli
+
+    articles = example("koizumi-hegseth")["articles"]
+    path = tmp_path / "articles.jsonl"
+    path.write_text("\n".join(json.dumps(a) for a in articles) + "\n", encoding="utf-8")
+    assert cli.main(["ingest", str(path), "--quiet"]) == 0
+    assert cli.main(["cluster", "--quiet"]) == 0
+    capsys.readouterr()
+    assert cli.main(["clusters", "--json"]) == 0
+    listed = json.loads(capsys.readouterr().out)
+    assert len(listed) == 1 and {a["id"] for a in listed[0]["articles"]} == {"a1", "a2", "a3", "a4", "a5"}
+    fake = scripted(FakeModel())
+    monkeypatch.setattr(api, "_shared_gateway", lambda s: Gateway(fake))
+    out = tmp_path / "story.json"
+    assert cli.main(["draft", "--cluster-id", listed[0]["id"], "--out", str(out)]) == 0
+    story = Story.model_validate(json.loads(out.read_text()))
+    assert story.cluster_id == listed[0]["id"]
+    assert (story.bias.left, story.bias.center, story.bias.articles) == (1, 3, 4)
+    assert cli.main(["draft", "--cluster-id", "no-such-cluster"]) == 2
+    assert "no-such-cluster" in capsys.readouterr().err
