@@ -104,8 +104,8 @@ def check_one_event(cluster: Cluster, originals: list[Article]) -> None:
     described = "; ".join(_describe(group, by_id) for group in groups)
     raise ClusterRefused(
         f"cluster {cluster.id!r} mixes {len(groups)} unrelated events: {described}. "
-        "Their articles share too few words and names to be one story; split the cluster into "
-        "these groups (storydesk cluster split) and draft each",
+        "Their articles share too few words and names to be one story; draft each group as its "
+        "own cluster (for a stored cluster: storydesk cluster split ID ARTICLE_ID…)",
         groups=groups,
     )
 
