@@ -14,7 +14,7 @@ from langgraph.types import Command
 from pydantic import ValidationError
 
 from agent.context import Context, _shared_gateway
-from agent.errors import InputError
+from agent.errors import ConfigError, InputError
 from agent.graph import build_graph
 from agent.llm.gateway import Gateway
 from agent.nodes.review import ReviewDecision, apply_decision
@@ -84,8 +84,14 @@ class StoryAgent:
 
     @staticmethod
     def _connect(path: Path) -> sqlite3.Connection:
-        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        return sqlite3.connect(str(path), check_same_thread=False)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            return sqlite3.connect(str(path), check_same_thread=False)
+        except (OSError, sqlite3.Error) as error:
+            raise ConfigError(
+                f"cannot open the checkpoint database {path} ({error}); set STORYDESK_DATA_DIR "
+                "to a writable folder"
+            ) from None
 
     def context(self) -> Context:
         return Context(
@@ -110,7 +116,7 @@ class StoryAgent:
         data = _input(cluster)
         config: RunnableConfig = {"configurable": {"thread_id": thread_id or _thread_id(data)}}
         path = self.settings.checkpoint_path
-        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        self._connect(path).close()  # the same checks and message as the sync path
         async with AsyncSqliteSaver.from_conn_string(str(path)) as saver:
             graph = build_graph().compile(checkpointer=saver, name="storydesk")
             await graph.ainvoke(data, config, context=self.context())

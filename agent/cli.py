@@ -76,6 +76,12 @@ def cmd_review(args: argparse.Namespace, settings: Settings) -> int:
             changes = json.loads(Path(args.changes).read_text(encoding="utf-8"))
         except FileNotFoundError:
             raise InputError(f"{args.changes}: no such file") from None
+        except UnicodeDecodeError:
+            raise InputError(
+                f"{args.changes}: not UTF-8 text; save the changes as UTF-8 JSON"
+            ) from None
+        except OSError as error:
+            raise InputError(f"{args.changes}: cannot read it ({error.strerror})") from None
         except json.JSONDecodeError as error:
             raise InputError(
                 f"{args.changes}: not valid JSON ({error.msg}, line {error.lineno})"

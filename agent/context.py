@@ -39,9 +39,8 @@ class Context:
             return self.gateway
 
     def get_now(self) -> datetime:
-        if self.now is None:
-            self.now = datetime.now(UTC)
-        return self.now
+        # Not stored when not given: the shared default context serves many runs.
+        return self.now if self.now is not None else datetime.now(UTC)
 
 
 _GATEWAYS: dict[str, Gateway] = {}

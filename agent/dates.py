@@ -56,7 +56,21 @@ _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     ),
 ]
 
-_FUTURE = re.compile(r"\b(will|would|plans? to|is to|are to|scheduled|expected to|set to)\b", re.I)
+# Words that put the date they govern in the future. "would" is left out: news uses it for
+# reported speech about the past ("said Thursday that he would resign").
+_FUTURE = re.compile(
+    r"\b(will|shall|plans? to|is to|are to|is due|are due|scheduled|expected to|set to)\b", re.I
+)
+_CLAUSE = re.compile(r"[,;:]|\bthat\b|\bwhich\b|\bwho\b|\band\b|\bbut\b", re.I)
+# Month names that are also ordinary words: only a capitalised one is a month.
+_AMBIGUOUS_MONTHS = ("may", "march")
+
+
+def _future_near(sentence: str, start: int) -> bool:
+    """True when a future word governs the date at `start`: in its clause, before it."""
+    before = sentence[max(0, start - 60) : start]
+    clause = _CLAUSE.split(before)[-1]
+    return bool(_FUTURE.search(clause))
 
 
 @dataclass(frozen=True)
@@ -68,6 +82,8 @@ class FoundDate:
     expression: str
     start: int
     relative: bool
+    end: int = 0
+    """Where the expression ends in the sentence."""
 
 
 def _fmt(year: int, month: int | None = None, day: int | None = None) -> tuple[str, Precision]:
@@ -97,7 +113,6 @@ def _valid(year: int, month: int, day: int) -> bool:
 def find_dates(sentence: str, published: datetime | date) -> list[FoundDate]:
     """Return the dates the sentence speaks of, resolved against the publication date."""
     pub = published.date() if isinstance(published, datetime) else published
-    future = bool(_FUTURE.search(sentence))
     taken: list[tuple[int, int]] = []
     found: list[FoundDate] = []
 
@@ -108,7 +123,7 @@ def find_dates(sentence: str, published: datetime | date) -> list[FoundDate]:
         for match in pattern.finditer(sentence):
             if overlaps(match.start(), match.end()):
                 continue
-            resolved = _resolve(kind, match, pub, future)
+            resolved = _resolve(kind, match, pub, _future_near(sentence, match.start()))
             if resolved is None:
                 continue
             text, precision = resolved
@@ -119,6 +134,7 @@ def find_dates(sentence: str, published: datetime | date) -> list[FoundDate]:
                     precision=precision,
                     expression=match.group(0).strip(),
                     start=match.start(),
+                    end=match.end(),
                     relative=kind
                     in ("md", "dm", "relmonth", "relyear", "relday", "weekday", "inmonth"),
                 )
@@ -142,8 +158,8 @@ def _resolve(
         day = int(groups["day"])
         if month is None or not 1 <= day <= 31:
             return None
-        # "May 5" is also "may 5 people…": require a capital for the ambiguous month name.
-        if groups["month"].lower() == "may" and not groups["month"][0].isupper():
+        # "May 5" is also "may 5 people…", "march 5 miles": the month needs its capital.
+        if groups["month"].lower() in _AMBIGUOUS_MONTHS and not groups["month"][0].isupper():
             return None
         year = pub.year
         if (
@@ -163,7 +179,9 @@ def _resolve(
         return _fmt(year, month, day)
     if kind == "my":
         month = _month_of(groups["month"])
-        if month is None or (groups["month"].lower() == "may" and not groups["month"][0].isupper()):
+        if month is None or (
+            groups["month"].lower() in _AMBIGUOUS_MONTHS and not groups["month"][0].isupper()
+        ):
             return None
         return _fmt(int(groups["year"]), month)
     if kind == "inmonth":

@@ -28,6 +28,7 @@ from agent.text import (
     numbers,
     overlap,
     quotes,
+    stem,
     words,
 )
 
@@ -145,6 +146,21 @@ for _a, _b in _ANTONYM_PAIRS:
     _ANTONYMS.setdefault(_b, set()).add(_a)
 
 
+# Directions of change: a claim that goes up where its evidence goes down is contradicted.
+_UP = {
+    stem(w)
+    for w in "increase increased rise rose risen rising grow grew grown growth gain gained "
+    "climb climbed jump jumped surge surged soar soared higher more expand expanded boost "
+    "boosted raise raised up".split()
+}
+_DOWN = {
+    stem(w)
+    for w in "decrease decreased fall fell fallen falling decline declined drop dropped "
+    "shrink shrank cut cuts lose lost loss plunge plunged slump slumped sink sank lower "
+    "lowered fewer less reduce reduced down".split()
+}
+
+
 def _antonym_swaps(claim: str, evidence: str) -> list[tuple[str, str]]:
     """Words of the claim whose opposite stands in the evidence in their place."""
     claim_words = set(words(claim))
@@ -154,11 +170,25 @@ def _antonym_swaps(claim: str, evidence: str) -> list[tuple[str, str]]:
         for opposite in _ANTONYMS.get(word, ()):
             if opposite in evidence_words and opposite not in claim_words:
                 swaps.append((word, opposite))
-    return sorted(swaps)
+    claim_stems = {stem(w): w for w in claim_words}
+    evidence_stems = {stem(w): w for w in evidence_words}
+    for group, other in ((_UP, _DOWN), (_DOWN, _UP)):
+        said = [w for s, w in claim_stems.items() if s in group and s not in evidence_stems]
+        instead = [w for s, w in evidence_stems.items() if s in other and s not in claim_stems]
+        if said and instead:
+            swaps.append((said[0], instead[0]))
+    return sorted(set(swaps))
 
 
 def _negated(text: str) -> bool:
     return bool(_NEGATION.search(normalize(text)))
+
+
+def without_dates(text: str, published: datetime) -> str:
+    """The text with its date expressions blanked out."""
+    for found in sorted(find_dates(text, published), key=lambda f: -f.start):
+        text = text[: found.start] + " " * (found.end - found.start) + text[found.end :]
+    return text
 
 
 def _date_set(sources: list[Source]) -> set[str]:
@@ -233,15 +263,18 @@ def rule_check(
         if not contains_phrase(evidence_text, quote):
             problems.append(f'the quote "{quote}" is not verbatim in the evidence')
 
-    evidence_numbers = numbers(evidence_text)
-    for value in numbers(claim):
+    # Figures are compared with the dates taken out ("Jan. 15" is a date, not 15 of anything);
+    # dates are compared by the date rule below.
+    published = cited[0].published_at
+    evidence_numbers = [v for s in cited for v in numbers(without_dates(s.text, s.published_at))]
+    closest_numbers = numbers(without_dates(closest.text, closest.published_at))
+    for value in numbers(without_dates(claim, published)):
         if not any(abs(value - other) < 1e-9 for other in evidence_numbers):
             shown = f"{value:g}"
             problems.append(f"the number {shown} is not in the evidence")
-            if close and numbers(closest.text):
+            if close and closest_numbers:
                 contradiction = True
 
-    published = cited[0].published_at
     evidence_dates = _date_set(cited)
     claim_dates = [claim_date] if claim_date else []
     claim_dates += [d.date for d in find_dates(claim, published)]
@@ -252,12 +285,24 @@ def rule_check(
                 contradiction = True
 
     names_lower = lower + " " + known_names.lower()
+    evidence_names = [
+        {part.lower() for part in name.split()}
+        for name in names(evidence_text + ". " + known_names)
+    ]
     for name in names(claim):
-        missing = [p for p in name.split() if len(p) > 2 and not _has_word(names_lower, p)]
+        parts = [p for p in name.split() if len(p) > 2]
+        missing = [p for p in parts if not _has_word(names_lower, p)]
         if missing:
             problems.append(f"the name {' '.join(missing)} is not in the evidence")
             if close:
                 contradiction = True
+        elif len(parts) > 1 and not any(
+            {p.lower() for p in parts} <= known for known in evidence_names
+        ):
+            # Every part is there, but not in one name: "Pete Vance" from Pete Hegseth and
+            # JD Vance.
+            problems.append(f"the evidence names no one {name!r}")
+            contradiction = True
 
     evidence_loaded = set(loaded_words(evidence_text))
     for word in loaded_words(claim):
@@ -288,9 +333,10 @@ def check_claim(
     known_names: str = "",
     verifier: Verifier | None = None,
     min_overlap: float = UNSUPPORTED_OVERLAP,
+    support: float = SUPPORTED_OVERLAP,
 ) -> ClaimResult:
     """Check one claim against the sentences it cites, falling back to the best in the pool."""
-    result = _check(claim, cited, claim_date, known_names, verifier, min_overlap)
+    result = _check(claim, cited, claim_date, known_names, verifier, min_overlap, support)
     if result.verdict == "supported" or not pool or result.method == "model":
         return result  # a model's verdict on its evidence is not shopped around for another
     # The claim may be true but mis-cited (weak models cite the wrong sentence): try the
@@ -300,7 +346,9 @@ def check_claim(
     for count in (1, 2):  # the one best sentence, else the best two together
         if len(alternatives) < count or alternatives[:count] == cited:
             continue
-        retry = _check(claim, alternatives[:count], claim_date, known_names, verifier, min_overlap)
+        retry = _check(
+            claim, alternatives[:count], claim_date, known_names, verifier, min_overlap, support
+        )
         if retry.verdict == "supported":
             retry.recited = True
             retry.reasons = ["citation corrected to the sentences that support it"]
@@ -317,6 +365,7 @@ def _check(
     known_names: str,
     verifier: Verifier | None,
     min_overlap: float,
+    support: float = SUPPORTED_OVERLAP,
 ) -> ClaimResult:
     problems, contradiction, share = rule_check(
         claim, cited, claim_date=claim_date, known_names=known_names
@@ -329,7 +378,7 @@ def _check(
             [f"only {share:.0%} of its words are in the evidence"],
             cited,
         )
-    if share >= SUPPORTED_OVERLAP:
+    if share >= support:
         return ClaimResult("supported", [], cited)
     if verifier is None:
         # Rephrased beyond what the rules can hold to its evidence, and no model to judge it.

@@ -114,8 +114,12 @@ class Prompt:
         extra = sorted(values.keys() - needed)
         if extra:
             raise PromptError(f"prompt {self.id!r} does not use {', '.join(extra)}")
-        text = _VARIABLE.sub(lambda m: str(values[m.group(1)]), self.body)
-        return RenderedPrompt(self.id, self.version, self.sha256, _split_messages(text, self))
+        # Split into messages before filling: a value (an article's text) cannot open a role.
+        messages = tuple(
+            Message(m.role, _VARIABLE.sub(lambda v: str(values[v.group(1)]), m.content))
+            for m in _split_messages(self.body, self)
+        )
+        return RenderedPrompt(self.id, self.version, self.sha256, messages)
 
 
 def _split_messages(text: str, prompt: Prompt) -> tuple[Message, ...]:

@@ -65,7 +65,8 @@ def _coverage(items: list[CoverageItem], side: str) -> str:
     rows = []
     for item in items:
         title = escape(item.title)
-        link = f'<a href="{escape(item.url)}">{title}</a>' if item.url else title
+        safe = item.url and item.url.lower().startswith(("http://", "https://"))
+        link = f'<a href="{escape(item.url)}">{title}</a>' if safe and item.url else title
         copy = f" <em>(copy of {escape(item.duplicate_of)})</em>" if item.duplicate_of else ""
         rows.append(f"<li>{link} — {escape(item.outlet)} [{escape(item.article_id)}]{copy}</li>")
     return "<ul>" + "".join(rows) + "</ul>"

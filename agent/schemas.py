@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
+from datetime import date as date_type
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -88,7 +89,9 @@ class Article(_Model):
     id: ArticleId
     outlet: str = Field(min_length=1, description="The outlet's name as published.")
     title: str = Field(min_length=1)
-    url: str | None = Field(default=None, description="Where the article was published.")
+    url: str | None = Field(
+        default=None, description="Where the article was published (http or https)."
+    )
     published_at: Annotated[datetime, AfterValidator(_aware)] = Field(
         description="ISO 8601 publication time; without an offset it is read as UTC."
     )
@@ -97,6 +100,15 @@ class Article(_Model):
         default=None,
         description="The outlet's lean; without it the source registry decides.",
     )
+
+    @field_validator("url")
+    @classmethod
+    def _web_url(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        if not value.strip().lower().startswith(("http://", "https://")):
+            raise ValueError("must be an http:// or https:// address (or left out)")
+        return value.strip()
 
     @field_validator("text", "title", "outlet")
     @classmethod
@@ -171,6 +183,10 @@ def load_cluster(path: str | Path) -> Cluster:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise InputError(f"{path}: no such file; pass the path of a cluster JSON file") from None
+    except UnicodeDecodeError as error:
+        raise InputError(
+            f"{path}: not UTF-8 text (byte {error.start}); save the cluster as UTF-8 JSON"
+        ) from None
     except OSError as error:
         raise InputError(f"{path}: cannot read it ({error.strerror})") from None
     try:
@@ -207,6 +223,11 @@ class TimelineEvent(_Model):
         expected = {4: "year", 7: "month", 10: "day"}[len(self.date)]
         if expected != self.precision:
             raise ValueError(f"date {self.date!r} has {expected} precision, not {self.precision}")
+        padded = self.date + {4: "-01-01", 7: "-01", 10: ""}[len(self.date)]
+        try:
+            date_type.fromisoformat(padded)
+        except ValueError:
+            raise ValueError(f"date {self.date!r} is not a calendar date") from None
         return self
 
 

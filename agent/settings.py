@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from functools import cached_property
 from pathlib import Path
 from typing import Literal
 
@@ -129,7 +128,7 @@ class Settings(BaseSettings):
             )
         return self
 
-    @cached_property
+    @property
     def backend(self) -> Literal["local", "openai"]:
         """The backend in force."""
         if self.llm:

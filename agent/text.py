@@ -90,13 +90,19 @@ STOPWORDS = frozenset(
     """.split()
 )
 
-_WORD = re.compile(r"[A-Za-z][A-Za-z'\-]*[A-Za-z]|[A-Za-z]")
+# Latin letters with their accented forms (Müller, José, Łódź), so names are not skipped.
+_L = "A-Za-zÀ-ÖØ-öø-ɏ"
+_UP = "A-ZÀ-ÖØ-ÞĀĂĄĆĈĊČĎĐĒĔĖĘĚĜĞĠĢĤĦĨĪĬĮİĲĴĶĹĻĽĿŁŃŅŇŊŌŎŐŒŔŖŘŚŜŞŠŢŤŦŨŪŬŮŰŲŴŶŸŹŻŽ"
+_LOW = "a-zß-öø-ÿāăąćĉċčďđēĕėęěĝğġģĥħĩīĭįıĳĵķĺļľŀłńņňŋōŏőœŕŗřśŝşšţťŧũūŭůűųŵŷźżž"
+_WORD = re.compile(rf"[{_L}][{_L}'\-]*[{_L}]|[{_L}]")
 _NUMBER = re.compile(r"(?<![\w.])(\d{1,3}(?:,\d{3})+|\d+)(?:\.(\d+))?(?!\d)")
 _QUOTE = re.compile(r"[\"“]([^\"”]{3,400})[\"”]")
-_NAME = re.compile(
-    r"\b(?:[A-Z][a-z]+(?:[-'][A-Z]?[a-z]+)?|[A-Z]{2,}|[A-Z]\.(?:[A-Z]\.)+)"
-    r"(?:\s+(?:[A-Z][a-z]+(?:[-'][A-Z]?[a-z]+)?|[A-Z]{2,}|[A-Z]\.(?:[A-Z]\.)*))*"
+# Single quotes, told apart from apostrophes: no letter just outside them.
+_SINGLE_QUOTE = re.compile(r"(?<![\w])['‘]([^'‘’\n]{3,300}?)['’](?![\w])")
+_NAME_PART = (
+    rf"(?:[{_UP}][{_LOW}]+(?:[-'][{_UP}]?[{_LOW}]+)?|[{_UP}]{{2,}}|[{_UP}]\.(?:[{_UP}]\.)*)"
 )
+_NAME = re.compile(rf"(?<![{_L}]){_NAME_PART}(?:\s+{_NAME_PART})*")
 NUMBER_WORDS = {
     "zero": 0,
     "one": 1,
@@ -340,7 +346,10 @@ def numbers(text: str) -> list[float]:
 
 def quotes(text: str) -> list[str]:
     """Return the phrases the text puts in quotation marks."""
-    return [q.strip() for q in _QUOTE.findall(normalize(text)) if len(q.split()) >= 2]
+    found = _QUOTE.findall(normalize(text))
+    # Curly single quotes are read before normalize() turns them into apostrophes.
+    found += _SINGLE_QUOTE.findall(unicodedata.normalize("NFKC", text))
+    return list(dict.fromkeys(q.strip() for q in found if len(q.split()) >= 2))
 
 
 def names(text: str) -> list[str]:

@@ -53,6 +53,10 @@ class Backend(Protocol):
         sampling: Sampling,
     ) -> Completion: ...
 
+    def identity(self) -> dict[str, Any]:
+        """What, besides the model name, decides the answers (part of the cache key)."""
+        ...
+
 
 # --------------------------------------------------------------------------- openai
 
@@ -69,6 +73,7 @@ class OpenAIBackend:
         self.model = settings.model or DEFAULT_OPENAI_MODEL
         self.base_url = settings.openai_base_url
         self._mode_lock = threading.Lock()
+        self._requested = settings.structured_output
         self._mode: StructuredMode | None = (
             None if settings.structured_output == "auto" else settings.structured_output
         )
@@ -83,6 +88,9 @@ class OpenAIBackend:
                 max_retries=settings.max_retries,
             )
         self.client = client
+
+    def identity(self) -> dict[str, Any]:
+        return {"base_url": self.base_url, "structured_output": self._requested}
 
     @property
     def where(self) -> str:
@@ -275,6 +283,9 @@ class LocalBackend:
             ) from None
         self.load_seconds = time.perf_counter() - started
         return self._llama
+
+    def identity(self) -> dict[str, Any]:
+        return {"model_path": str(self.path.resolve()), "n_ctx": self.n_ctx}
 
     def count_tokens(self, text: str) -> int:
         """Count tokens the way the model will (used to budget evidence)."""

@@ -55,6 +55,9 @@ class FakeModel:
         self._responders[schema_name] = responder
         return self
 
+    def identity(self) -> dict[str, Any]:
+        return {"fake": True}
+
     def pending(self) -> dict[str, int]:
         return {name: len(queue) for name, queue in self._queues.items() if queue}
 

@@ -133,6 +133,7 @@ class Gateway:
             {
                 "backend": self.backend.name,
                 "model": self.backend.model,
+                "identity": self.backend.identity(),
                 "messages": messages,
                 "schema": schema,
                 "sampling": sampling.as_dict(),

@@ -36,6 +36,11 @@ from agent.text import content_words, normalize, numbers, split_sentences
 DRAFT_SECTIONS: tuple[Section, ...] = ("summary", "timeline", "who_benefited", "who_impacted")
 
 
+TITLE_SUPPORT = 0.6
+"""A headline compresses: it must carry 60% of its words into the evidence (a draft's
+sentences 70%), with its names, figures, dates and quotes exact."""
+
+
 class VerifyAnswer(BaseModel):
     verdict: Literal["supported", "contradicted", "unsupported"]
 
@@ -101,8 +106,9 @@ def _check_item(
     if section == "title":
         text = item["title"]
         cited = best_matches(text, pool, k=3)
-        # A headline compresses: hold it to its names, numbers and dates, and half its words.
-        return text, check_claim(text, cited, pool, known_names=known_names, min_overlap=0.5)
+        return text, check_claim(
+            text, cited, pool, known_names=known_names, min_overlap=0.5, support=TITLE_SUPPORT
+        )
     text = claim_text(section, item)
     cited = [sources[s] for s in item.get("sentences", []) if s in sources]
     date = item.get("date") if section == "timeline" else None
@@ -256,20 +262,28 @@ def _fallback(
         updates[section][index]["fallback"] = reason
     for section in DRAFT_SECTIONS:
         updates[section] = [i for n, i in enumerate(updates[section]) if n not in remove[section]]
-    # Flags beside the claims they concern, at their final positions.
+    return updates, flags
+
+
+def item_flags(data: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """Flags beside the items they concern, at their final positions (after any removal)."""
+    flags = []
     for section in DRAFT_SECTIONS:
-        for index, item in enumerate(updates[section]):
+        for index, item in enumerate(data.get(section) or []):
+            if "origin" in item:
+                kind, note = item["origin"]
+                flags.append({"kind": kind, "section": section, "index": index, "message": note})
             if "fallback" in item:
                 flags.append(
                     {
                         "kind": "fallback",
                         "section": section,
                         "index": index,
-                        "message": f"the drafted text was {item.pop('fallback')}; its evidence "
+                        "message": f"the drafted text was {item['fallback']}; its evidence "
                         "sentence stands in, verbatim",
                     }
                 )
-    return updates, flags
+    return flags
 
 
 def _clip(text: str, limit: int = 120) -> str:
@@ -343,7 +357,7 @@ def fact_check(state: StoryState, runtime: Runtime[Context]) -> dict[str, Any]:
     update: dict[str, Any] = {"fact_check": result.model_dump(mode="json"), "calls": calls}
     bound = settings.max_revisions
     if not failing(update["fact_check"]):
-        update["flags"] = conflict_flags(state, conflicts)
+        update["flags"] = item_flags(state) + conflict_flags(state, conflicts)
         return update
     if state.get("revisions", 0) < bound:
         return update  # the router sends the failing claims to revise
@@ -376,7 +390,7 @@ def fact_check(state: StoryState, runtime: Runtime[Context]) -> dict[str, Any]:
     return {
         **{k: settled[k] for k in fixes},
         "fact_check": final.model_dump(mode="json"),
-        "flags": flags + conflict_flags(settled, conflicts),
+        "flags": flags + item_flags(settled) + conflict_flags(settled, conflicts),
         "section_notes": notes,
         "calls": calls,
     }

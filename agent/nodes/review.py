@@ -11,8 +11,11 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from agent.context import Context, context_of
 from agent.errors import InputError
-from agent.schemas import Story
-from agent.state import StoryState
+from agent.factcheck import Source, best_matches
+from agent.nodes.common import evidence_of
+from agent.nodes.fact_check import run_checks, sources_of, to_fact_check
+from agent.schemas import Flag, Story
+from agent.state import Evidence, StoryState
 
 EDITABLE = (
     "title",
@@ -71,12 +74,61 @@ def apply_decision(story: Story, decision: ReviewDecision) -> Story:
     return edited
 
 
+def recheck(story: Story, evidence: Evidence) -> Story:
+    """Fact-check an edited revision as a draft is checked (rules only, no model call).
+
+    The editor's text stands, but the page says what its sources do and do not support; flags
+    tied to positions of the earlier revision are dropped, since the items may have moved.
+    """
+    sources = sources_of(evidence)
+    by_article: dict[str, list[Source]] = {}
+    for source in sources.values():
+        by_article.setdefault(source.article_id, []).append(source)
+
+    def item(claim: str, citations: list[str], **extra: Any) -> dict[str, Any]:
+        own = [s for article_id in citations for s in by_article.get(article_id, [])]
+        return {"sentences": [s.sentence_id for s in best_matches(claim, own, k=2)], **extra}
+
+    data: dict[str, Any] = {
+        "classification": {"title": story.title},
+        "summary": [item(s.text, s.citations, text=s.text) for s in story.summary],
+        "timeline": [
+            item(e.event, e.citations, event=e.event, date=e.date) for e in story.timeline
+        ],
+        "who_benefited": [
+            item(p.explanation, p.citations, party=p.party, explanation=p.explanation)
+            for p in story.who_benefited
+        ],
+        "who_impacted": [
+            item(p.explanation, p.citations, party=p.party, explanation=p.explanation)
+            for p in story.who_impacted
+        ],
+    }
+    checked, conflicts = run_checks(data, evidence, None)
+    fact_check = to_fact_check(checked, conflicts)
+    flags = [f for f in story.review.flags if f.index is None and f.kind != "edit"]
+    flags += [
+        Flag(
+            kind="edit",
+            section=c.section,
+            index=c.index,
+            message=f"the edited text is {c.verdict}: {c.note}",
+        )
+        for c in fact_check.claims
+        if c.verdict != "supported"
+    ]
+    review = story.review.model_copy(update={"flags": flags})
+    return story.model_copy(update={"fact_check": fact_check, "review": review})
+
+
 def human_review(state: StoryState, runtime: Runtime[Context]) -> dict[str, Any]:
     """Wait for the editor's decision on the current revision."""
     story = Story.model_validate(state["story"])
     answer = interrupt({"story": state["story"], "actions": ["approve", "edit", "reject"]})
     decision = ReviewDecision.model_validate(answer)
     updated = apply_decision(story, decision)
+    if decision.action == "edit":
+        updated = recheck(updated, evidence_of(state))
     data = updated.model_dump(mode="json")
     return {"story": data, "history": [data], "decision": decision.model_dump(mode="json")}
 

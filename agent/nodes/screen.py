@@ -10,7 +10,7 @@ from langgraph.runtime import Runtime
 
 from agent.context import Context, context_of
 from agent.dedup import syndicated_duplicates
-from agent.errors import ClusterRefused
+from agent.errors import ClusterRefused, ConfigError
 from agent.schemas import Article, Cluster, side_of
 from agent.state import Evidence, EvidenceArticle, Sentence, StoryState
 from agent.text import content_words, names, split_sentences
@@ -187,6 +187,16 @@ def build_evidence(cluster: Cluster, budget_tokens: int) -> Evidence:
     ]
     selected, used = select_evidence(articles, budget_tokens)
     total = sum(len(a.sentences) for a in articles)
+    if not total:
+        raise ClusterRefused(
+            f"cluster {cluster.id!r} has no sentence of text to draft from; give its articles "
+            "their body text"
+        )
+    if not selected:
+        raise ConfigError(
+            f"not one sentence of cluster {cluster.id!r} fits the evidence budget of "
+            f"{budget_tokens} tokens; raise STORYDESK_N_CTX"
+        )
     return Evidence(
         cluster_id=cluster.id,
         articles=articles,

@@ -77,30 +77,23 @@ def draft_summary(state: StoryState, runtime: Runtime[Context]) -> dict[str, Any
             for lead in lead_summary(evidence, limit=MIN_SENTENCES + len(sentences))
             if normalize(lead["text"]).lower() not in seen
         ][: MIN_SENTENCES - len(sentences)]
-        if added:
-            sentences.extend(added)
-            flags.append(
-                {
-                    "kind": "fallback",
-                    "section": "summary",
-                    "index": None,
-                    "message": f"the model gave {len(sentences) - len(added)} usable summary "
-                    f"sentences; {len(added)} lead sentences of the articles were added verbatim",
-                }
-            )
-    sentences, balance_flags = balance_sides(evidence, sentences)
-    return {"summary": sentences, "calls": calls, "flags": flags + balance_flags}
+        for lead in added:
+            # Flagged where it finally stands, once the fact-check has settled the summary.
+            lead["origin"] = [
+                "fallback",
+                "the model gave too few usable sentences; this lead "
+                "sentence of an article was added verbatim",
+            ]
+        sentences.extend(added)
+    return {"summary": balance_sides(evidence, sentences), "calls": calls, "flags": flags}
 
 
-def balance_sides(
-    evidence: Evidence, sentences: list[dict[str, Any]]
-) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+def balance_sides(evidence: Evidence, sentences: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Give every side that covered the story a voice: add a lead of each side not cited."""
     side_of = {a.id: a.side for a in evidence.originals()}
     cited = {side_of.get(sid.rsplit(".s", 1)[0]) for item in sentences for sid in item["sentences"]}
     seen = {normalize(item["text"]).lower() for item in sentences}
     selected = set(evidence.selected)
-    flags = []
     for side in ("left", "center", "right"):
         if side in cited:
             continue
@@ -112,16 +105,13 @@ def balance_sides(
             )
             if lead is None or normalize(lead.text).lower() in seen:
                 continue
-            sentences.append({"text": lead.text, "sentences": [lead.id]})
-            seen.add(normalize(lead.text).lower())
-            flags.append(
-                {
-                    "kind": "balance",
-                    "section": "summary",
-                    "index": len(sentences) - 1,
-                    "message": f"the draft cited no {side}-leaning source; the lead of "
-                    f"{article.outlet} ({article.id}) was added verbatim",
-                }
+            note = (
+                f"the draft cited no {side}-leaning source; the lead of {article.outlet} "
+                f"({article.id}) was added verbatim"
             )
+            sentences.append(
+                {"text": lead.text, "sentences": [lead.id], "origin": ["balance", note]}
+            )
+            seen.add(normalize(lead.text).lower())
             break
-    return sentences, flags
+    return sentences

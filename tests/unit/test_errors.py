@@ -214,7 +214,12 @@ def test_cli_prints_one_line_and_exits_non_zero(
 
 
 @pytest.mark.real_client
-def test_draft_with_a_model_that_only_returns_invalid_json(tmp_path: Path, capsys: pytest.CaptureFixture[str], data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_draft_with_a_model_that_only_returns_invalid_json(
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    data_dir: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     for url, paths in _serve(200, _completion("{not json")):
         monkeypatch.setenv("OPENAI_BASE_URL", url)
         monkeypatch.setenv("STORYDESK_MAX_RETRIES", "0")
@@ -226,7 +231,12 @@ def test_draft_with_a_model_that_only_returns_invalid_json(tmp_path: Path, capsy
 
 
 @pytest.mark.real_client
-def test_draft_against_an_unreachable_server(tmp_path: Path, capsys: pytest.CaptureFixture[str], data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_draft_against_an_unreachable_server(
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    data_dir: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
@@ -238,10 +248,39 @@ def test_draft_against_an_unreachable_server(tmp_path: Path, capsys: pytest.Capt
 
 
 @pytest.mark.real_client
-def test_draft_with_a_wrong_key(tmp_path: Path, capsys: pytest.CaptureFixture[str], data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    for url, _ in _serve(401, {"error": {"message": "Incorrect API key provided"}}, models_owner="vllm"):
+def test_draft_with_a_wrong_key(
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    data_dir: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    for url, _ in _serve(
+        401, {"error": {"message": "Incorrect API key provided"}}, models_owner="vllm"
+    ):
         monkeypatch.setenv("OPENAI_BASE_URL", url)
         monkeypatch.setenv("OPENAI_API_KEY", "sk-wrong")
         code = main(["draft", "examples/koizumi-hegseth.json"])
         err = capsys.readouterr().err
         assert code == 4 and "set OPENAI_API_KEY" in err and err.count("\n") == 1
+
+
+def test_unreadable_inputs_are_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], data_dir: Path
+) -> None:
+    latin = tmp_path / "latin1.json"
+    latin.write_bytes('{"id": "café"}'.encode("latin-1"))
+    assert main(["draft", str(latin)]) == 2
+    assert "not UTF-8" in capsys.readouterr().err
+    assert main(["review", "edit", "t:1", "--changes", str(tmp_path)]) == 2
+    assert "cannot read it" in capsys.readouterr().err
+
+
+def test_unwritable_data_dir_is_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    monkeypatch.setenv("STORYDESK_DATA_DIR", str(blocker / "data"))
+    assert main(["--no-cache", "review", "show", "t:1"]) == 3
+    err = capsys.readouterr().err
+    assert "STORYDESK_DATA_DIR" in err and err.count("\n") == 1

@@ -142,3 +142,55 @@ def test_check_summary_for_summedits() -> None:
     )
     assert good.unsupported == good.contradicted == 0
     assert bad.unsupported + bad.contradicted == 1
+
+
+def test_reviewed_false_acceptances_are_caught() -> None:
+    def single(claim: str, evidence: str) -> str:
+        return check_claim(claim, [Source("a", "a.s1", evidence, PUB)], []).verdict
+
+    assert (
+        single("15 people died in the crash", "Three people died in the crash on Jan. 15")
+        == "contradicted"
+    )
+    assert (
+        single(
+            "On Jan. 15, Koizumi met Hegseth at the Pentagon.",
+            "Koizumi met Hegseth at the Pentagon on Thursday.",
+        )
+        == "supported"
+    )
+    assert (
+        single(
+            "Pete Vance met Koizumi at the White House.",
+            "Vice President JD Vance met Koizumi at the White House, after Pete Hegseth left.",
+        )
+        == "contradicted"
+    )
+    assert (
+        single(
+            "Unemployment increased to 5.2 percent in March.",
+            "Unemployment fell to 5.2 percent in March.",
+        )
+        == "contradicted"
+    )
+    assert (
+        single(
+            "Smith called the plan ‘a disaster’ for farmers.",
+            "Smith called the plan a success for farmers.",
+        )
+        != "supported"
+    )
+    assert (
+        single(
+            "Prime Minister Müller met the delegation.",
+            "Prime Minister Schröder met the delegation.",
+        )
+        != "supported"
+    )
+    assert (
+        single(
+            "Defense Minister Koizumi met Hegseth at the Pentagon.",
+            "Defense Minister Shinjiro Koizumi met Pete Hegseth at the Pentagon.",
+        )
+        == "supported"
+    )

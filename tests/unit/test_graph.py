@@ -449,7 +449,12 @@ def test_model_verdicts_setting(settings: Settings, verdicts: str, asked: bool) 
         assert "The meeting at the Pentagon lasted about 50 minutes." in texts
 
 
-def test_draft_a_cluster_from_the_store(settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+def test_draft_a_cluster_from_the_store(
+    settings: Settings,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
     """Articles in, clusters formed, a stored cluster drafted by id: the editors' path."""
     from agent import api, cli
 
@@ -461,7 +466,13 @@ def test_draft_a_cluster_from_the_store(settings: Settings, tmp_path: Path, monk
     capsys.readouterr()
     assert cli.main(["clusters", "--json"]) == 0
     listed = json.loads(capsys.readouterr().out)
-    assert len(listed) == 1 and {a["id"] for a in listed[0]["articles"]} == {"a1", "a2", "a3", "a4", "a5"}
+    assert len(listed) == 1 and {a["id"] for a in listed[0]["articles"]} == {
+        "a1",
+        "a2",
+        "a3",
+        "a4",
+        "a5",
+    }
     fake = scripted(FakeModel())
     monkeypatch.setattr(api, "_shared_gateway", lambda s: Gateway(fake))
     out = tmp_path / "story.json"
@@ -471,3 +482,85 @@ def test_draft_a_cluster_from_the_store(settings: Settings, tmp_path: Path, monk
     assert (story.bias.left, story.bias.center, story.bias.articles) == (1, 3, 4)
     assert cli.main(["draft", "--cluster-id", "no-such-cluster"]) == 2
     assert "no-such-cluster" in capsys.readouterr().err
+
+
+def test_an_edit_is_fact_checked_like_a_draft(settings: Settings) -> None:
+    agent = make_agent(settings, scripted(FakeModel()))
+    story = agent.draft(cluster_of("koizumi-hegseth"))
+    thread = story.provenance.thread_id
+    assert thread
+    changes = {
+        "title": "Koizumi resigns after Pentagon clash",
+        "summary": [
+            {"text": "Japan declared war on China on Thursday.", "citations": ["a1"]},
+            {"text": "The meeting at the Pentagon lasted about 50 minutes.", "citations": ["a2"]},
+        ],
+    }
+    edited = agent.review(thread, {"action": "edit", "reviewer": "rm", "changes": changes})
+    assert (
+        edited.revision == 2 and edited.title == "Koizumi resigns after Pentagon clash"
+    )  # the editor's word stands
+    verdicts = {(c.section, c.index): c.verdict for c in edited.fact_check.claims}
+    assert verdicts[("summary", 1)] == "supported"
+    assert verdicts[("summary", 0)] != "supported" and verdicts[("title", 0)] != "supported"
+    assert {(f.section, f.index) for f in edited.review.flags if f.kind == "edit"} >= {
+        ("summary", 0),
+        ("title", 0),
+    }
+    assert_flags_point_at_items(edited)
+
+
+def assert_flags_point_at_items(story: Story) -> None:
+    for flag in story.review.flags:
+        if flag.index is None:
+            continue
+        section = {
+            "summary": story.summary,
+            "timeline": story.timeline,
+            "who_benefited": story.who_benefited,
+            "who_impacted": story.who_impacted,
+            "title": [story.title],
+        }[flag.section]
+        assert flag.index < len(section), flag
+
+
+def test_flags_point_at_the_items_they_concern(settings: Settings) -> None:
+    fake = FakeModel()
+    fake.respond(
+        "SummaryDraft",
+        lambda r: {
+            "sentences": [
+                {
+                    "cites": ["f1.s1"],
+                    "text": "At least 20 people were killed when a ferry capsized on Friday, the coastguard said.",
+                },
+                {
+                    "cites": ["f3.s2"],
+                    "text": "The ferry, operated by Estuary Lines, was carrying 86 passengers.",
+                },
+            ]
+        },
+    )
+    fake.respond("TimelineDraft", lambda r: {"events": []})
+    fake.respond("ImpactDraft", lambda r: {"benefited": [], "impacted": []})
+    fake.respond(
+        "Classification",
+        lambda r: {
+            "title": "Ferry capsizes in the Riverton estuary",
+            "category": "International",
+            "sentiment": "negative",
+        },
+    )
+    fake.respond(
+        "Rewrite", lambda r: {"text": "At least 20 people were killed when a ferry capsized."}
+    )
+    story = draft(settings, fake, name="riverton-ferry-conflict", max_revisions=1)
+    assert_flags_point_at_items(story)
+    kinds = {(f.kind, f.section) for f in story.review.flags if f.index is not None}
+    assert (
+        "balance",
+        "summary",
+    ) in kinds  # the right-leaning lead was added, and flagged where it stands
+    for flag in story.review.flags:
+        if flag.kind == "balance":
+            assert story.summary[flag.index].citations == ["f2"]

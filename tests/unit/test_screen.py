@@ -88,3 +88,10 @@ def test_one_event_check_on_allsides_roundups() -> None:
     )
     assert refused <= 0.03 * len(clusters)
     assert caught >= 0.9 * 200
+
+
+def test_a_budget_that_holds_no_sentence_is_a_clear_error() -> None:
+    from agent.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="STORYDESK_N_CTX"):
+        build_evidence(parse_cluster(example("koizumi-hegseth")), 10)

@@ -69,3 +69,49 @@ def test_display_date() -> None:
     assert display_date("2026-01-15") == "January 15, 2026"
     assert display_date("2025-10") == "October 2025"
     assert display_date("2025") == "2025"
+
+
+@pytest.mark.parametrize(
+    ("sentence", "published", "expected"),
+    [
+        (
+            "Officials said Thursday that the ferry, which is expected to reopen, had capsized.",
+            PUB,
+            ["2026-01-15"],
+        ),
+        (
+            "The deal was signed Wednesday and will take effect next month.",
+            PUB,
+            ["2026-01-14", "2026-02"],
+        ),
+        (
+            "He said on Dec. 31 that he would resign.",
+            datetime.fromisoformat("2026-01-05T09:00:00+00:00"),
+            ["2025-12-31"],
+        ),
+        (
+            "In December, officials said the plant would close.",
+            datetime.fromisoformat("2026-01-05T09:00:00+00:00"),
+            ["2025-12"],
+        ),
+        ("Demonstrators plan to march 5 miles.", PUB, []),
+        ("The summit is scheduled for March 3.", PUB, ["2026-03-03"]),
+    ],
+)
+def test_future_words_govern_only_their_own_clause(
+    sentence: str, published: datetime, expected: list[str]
+) -> None:
+    assert [d.date for d in find_dates(sentence, published)] == expected
+
+
+def test_timeline_dates_must_be_calendar_dates() -> None:
+    from pydantic import ValidationError
+
+    from agent.schemas import TimelineEvent
+
+    with pytest.raises(ValidationError, match="not a calendar date"):
+        TimelineEvent(date="2026-13-01", precision="day", event="x", citations=["a1"])
+    assert (
+        TimelineEvent(date="2025-10", precision="month", event="x", citations=["a1"]).date
+        == "2025-10"
+    )
