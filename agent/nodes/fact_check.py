@@ -209,14 +209,7 @@ def _fallback(
                 updates[section][index]["fallback"] = reason
             else:
                 remove[section].add(index)
-                flags.append(
-                    {
-                        "kind": "removed",
-                        "section": section,
-                        "index": None,
-                        "message": f"removed {_clip(text)!r}: {reason}",
-                    }
-                )
+                flags.append(_removed(section, text, reason))
             continue
         candidates = [
             sources[s] for s in item.get("sentences", []) if s in sources
@@ -226,14 +219,7 @@ def _fallback(
             candidates = [s for s in candidates if item["date"] in {d for d in _dates(s)}]
         if not candidates:
             remove[section].add(index)
-            flags.append(
-                {
-                    "kind": "removed",
-                    "section": section,
-                    "index": None,
-                    "message": f"removed {_clip(text)!r}: {reason}",
-                }
-            )
+            flags.append(_removed(section, text, reason))
             continue
         best = max(
             candidates,
@@ -284,6 +270,15 @@ def item_flags(data: Mapping[str, Any]) -> list[dict[str, Any]]:
                     }
                 )
     return flags
+
+
+def _removed(section: str, text: str, reason: str) -> dict[str, Any]:
+    return {
+        "kind": "removed",
+        "section": section,
+        "index": None,
+        "message": f"removed {_clip(text)!r}: {reason}",
+    }
 
 
 def _clip(text: str, limit: int = 120) -> str:
