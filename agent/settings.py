@@ -92,6 +92,13 @@ class Settings(BaseSettings):
     """Ask the model about claims the fact-check rules leave open; `auto`: only for the openai
     backend (the embedded model's verdicts are near chance, so there the rules decide alone)."""
 
+    one_event_check: bool = Field(
+        default=True,
+        validation_alias=AliasChoices("STORYDESK_ONE_EVENT_CHECK", "one_event_check"),
+    )
+    """Refuse a cluster whose articles are about unrelated events. Off, a cluster is drafted as
+    one topic however long it runs (as a Timeline17 topic must be)."""
+
     max_revisions: int = Field(
         default=1,
         ge=0,

@@ -214,8 +214,18 @@ def run_command(args: argparse.Namespace, settings: Settings) -> int:
         progress=not args.no_progress,
     )
 
+    drafting = settings
+    if dataset == "timeline17":
+        # A Timeline17 topic runs for months (mj: two years): it is one topic, not one event,
+        # and the screen's one-event check would refuse it. Its timeline is what is measured.
+        drafting = settings.model_copy(update={"one_event_check": False})
+        options.notes.append(
+            "one-event check off (STORYDESK_ONE_EVENT_CHECK=false): a Timeline17 topic spans "
+            "months and is drafted as one topic"
+        )
+
     def make_drafter() -> Drafter:
-        return EvalDrafter(settings)
+        return EvalDrafter(drafting)
 
     def make_checker(now: datetime) -> Checker:
         return GatewayChecker(settings, now, use_model=verdicts)

@@ -166,11 +166,12 @@ def evidence_budget(context: Context) -> int:
     return 12000
 
 
-def build_evidence(cluster: Cluster, budget_tokens: int) -> Evidence:
+def build_evidence(cluster: Cluster, budget_tokens: int, one_event: bool = True) -> Evidence:
     """Screen a cluster into numbered, budgeted evidence (or refuse it)."""
     duplicates = syndicated_duplicates([(a.id, f"{a.title}\n{a.text}") for a in cluster.articles])
     originals = [a for a in cluster.articles if a.id not in duplicates]
-    check_one_event(cluster, originals)
+    if one_event:
+        check_one_event(cluster, originals)
     articles = [
         EvidenceArticle(
             id=a.id,
@@ -211,7 +212,9 @@ def screen(state: StoryState, runtime: Runtime[Context]) -> dict[str, Any]:
     """Number, dedup and budget the evidence; refuse a cluster of unrelated events."""
     context = context_of(runtime)
     cluster = Cluster.model_validate(state["cluster"])
-    evidence = build_evidence(cluster, evidence_budget(context))
+    evidence = build_evidence(
+        cluster, evidence_budget(context), context.get_settings().one_event_check
+    )
     flags = []
     if evidence.dropped_sentences:
         flags.append(

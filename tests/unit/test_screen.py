@@ -95,3 +95,8 @@ def test_a_budget_that_holds_no_sentence_is_a_clear_error() -> None:
 
     with pytest.raises(ConfigError, match="STORYDESK_N_CTX"):
         build_evidence(parse_cluster(example("koizumi-hegseth")), 10)
+
+
+def test_the_one_event_check_can_be_turned_off_for_long_topics() -> None:
+    evidence = build_evidence(parse_cluster(example("mixed-events")), 2000, one_event=False)
+    assert {a.id for a in evidence.originals()} == {"m1", "m2", "m3", "m4"}
