@@ -380,16 +380,16 @@ class Story(_Model):
     review: Review
     provenance: Provenance
 
+    def citations(self) -> list[str]:
+        """Return every citation of the story's sections, in order, repeats included."""
+        items: list[SummarySentence | TimelineEvent | Party] = [
+            *self.summary, *self.timeline, *self.who_benefited, *self.who_impacted
+        ]
+        return [article_id for item in items for article_id in item.citations]
+
     def cited_ids(self) -> set[str]:
         """Return every article id the story's sections cite."""
-        ids: set[str] = set()
-        for sentence in self.summary:
-            ids.update(sentence.citations)
-        for event in self.timeline:
-            ids.update(event.citations)
-        for party in [*self.who_benefited, *self.who_impacted]:
-            ids.update(party.citations)
-        return ids
+        return set(self.citations())
 
 
 SCHEMAS: dict[str, type[BaseModel]] = {"story": Story, "cluster": Cluster}

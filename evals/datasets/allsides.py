@@ -17,25 +17,19 @@ from pydantic import ValidationError
 
 from agent.errors import InputError
 from agent.schemas import Cluster, Lean, describe_validation_error
+from agent.store.registry import parse_lean
 from evals.datasets.base import EvalItem, EvalItems, read_jsonl, require_file
 
 DATASET = "allsides"
 
-_LEANS: dict[str, Lean] = {
-    "left": "left",
-    "lean left": "lean-left",
-    "center": "center",
-    "lean right": "lean-right",
-    "right": "right",
-    "mixed": "mixed",
-}
 
 
 def map_lean(stance: str | None) -> Lean | None:
     """Map an AllSides rating ("lean left", …) to storydesk's Lean (None when unknown)."""
     if not stance:
         return None
-    return _LEANS.get(stance.strip().lower().replace("-", " "))
+    lean = parse_lean(stance)
+    return None if lean == "unrated" else lean
 
 
 def roundup_to_item(row: dict[str, Any], source: str = "roundup") -> EvalItem | None:

@@ -40,15 +40,7 @@ def claim_support(story: Story) -> dict[str, Any]:
 
 
 def _cited_ids(story: Story) -> list[str]:
-    ids: list[str] = []
-    for sentence in story.summary:
-        ids.extend(sentence.citations)
-    for event in story.timeline:
-        ids.extend(event.citations)
-    for party in [*story.who_benefited, *story.who_impacted]:
-        ids.extend(party.citations)
-    ids.extend(evidence.article_id for evidence in _evidence(story))
-    return ids
+    return [*story.citations(), *(evidence.article_id for evidence in _evidence(story))]
 
 
 def _evidence(story: Story) -> list[Evidence]:

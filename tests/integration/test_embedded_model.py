@@ -43,3 +43,17 @@ def test_draft_with_the_embedded_model(data_dir: Path) -> None:
     for claim in story.fact_check.claims:
         assert claim.verdict == "supported"
         assert all(e.quote in texts[e.article_id] for e in claim.evidence)
+
+
+def test_a_small_eval_produces_its_report(data_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """What CI runs of the evaluation suite: one example drafted, scored and reported."""
+    out = tmp_path / "eval"
+    examples = Path(__file__).resolve().parents[2] / "examples"
+    assert main(["eval", "run", "examples", str(examples), "--limit", "1", "--out", str(out), "--no-progress"]) == 0
+    assert main(["eval", "report", str(out)]) == 0
+    summary = __import__("json").loads((out / "summary.json").read_text())
+    assert summary["items"] == 1 and summary["schema_validity"] == 1.0
+    assert summary["support_rate"] is not None and summary["tokens_per_story"] > 0
+    assert (out / "report.html").stat().st_size > 1000 and (out / "report.md").exists()
+    html = (out / "report.html").read_text()
+    assert "<svg" in html and "http://" not in html.replace("http://www.w3.org", "")
