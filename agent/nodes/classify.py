@@ -8,6 +8,7 @@ from langgraph.runtime import Runtime
 from pydantic import BaseModel, Field
 
 from agent.context import Context, context_of
+from agent.neutrality import loaded_words
 from agent.nodes.common import evidence_of, try_ask, with_prefix
 from agent.prompts import load_prompt
 from agent.schemas import CATEGORIES, Category, Sentiment
@@ -24,12 +25,10 @@ class Classification(BaseModel):
 
 
 def fallback_title(evidence: Evidence) -> str:
-    """A headline from the sources: the first center-rated article's, else the first one's."""
+    """A source's headline without loaded words: a center-rated outlet's first, else any."""
     originals = evidence.originals()
-    for article in originals:
-        if article.side == "center":
-            return article.title
-    return originals[0].title
+    ranked = sorted(originals, key=lambda a: (bool(loaded_words(a.title)), a.side != "center"))
+    return ranked[0].title
 
 
 _NEGATIVE = frozenset(

@@ -102,9 +102,21 @@ def _check_item(
     pool: list[Source],
     known_names: str,
     verifier: Verifier | None,
+    headlines: Mapping[str, Source],
 ) -> tuple[str, ClaimResult]:
     if section == "title":
         text = item["title"]
+        loaded = loaded_words(text)
+        if loaded:
+            # A headline speaks for the story, not for one outlet: no loaded words, even quoted.
+            cited = best_matches(text, pool, k=3)
+            return text, ClaimResult(
+                "unsupported", [f"a headline must be neutral; it says {', '.join(loaded)}"], cited
+            )
+        headline = headlines.get(normalize(text).lower())
+        if headline is not None:
+            # A source's own headline, word for word: true to that source by construction.
+            return text, ClaimResult("supported", ["a source's own headline"], [headline])
         cited = best_matches(text, pool, k=3)
         return text, check_claim(
             text, cited, pool, known_names=known_names, min_overlap=0.5, support=TITLE_SUPPORT
@@ -131,9 +143,13 @@ def run_checks(
     sources = sources_of(evidence)
     pool = list(sources.values())
     known_names = " ".join(f"{a.outlet} {a.title}" for a in evidence.articles)
+    headlines = {
+        normalize(a.title).lower(): Source(a.id, f"{a.id}.title", a.title, a.published_at)
+        for a in evidence.originals()
+    }
     checked = []
     for section, index, item in collect_claims(state):
-        text, result = _check_item(section, item, sources, pool, known_names, verifier)
+        text, result = _check_item(section, item, sources, pool, known_names, verifier, headlines)
         checked.append((section, index, item, text, result))
     return checked, find_conflicts(pool)
 

@@ -123,7 +123,7 @@ def test_draft_replays_end_to_end(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
         agent = StoryAgent(_settings(tmp_path), now=NOW)
         story = agent.draft(cluster, thread_id="replay:1")
     ids = {a.id for a in cluster.articles}
-    texts = {a.id: a.text for a in cluster.articles}
+    texts = {a.id: f"{a.title}\n{a.text}" for a in cluster.articles}
     assert (
         story.provenance.backend == "openai" and story.provenance.model == "SmolLM2-135M-Instruct"
     )

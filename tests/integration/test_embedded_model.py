@@ -35,7 +35,7 @@ def test_draft_with_the_embedded_model(data_dir: Path) -> None:
     agent = StoryAgent(Settings(data_dir=data_dir, cache=False), now=NOW)
     story = agent.draft(cluster)
     ids = {a.id for a in cluster.articles}
-    texts = {a.id: a.text for a in cluster.articles}
+    texts = {a.id: f"{a.title}\n{a.text}" for a in cluster.articles}
     assert story.provenance.backend == "local" and story.provenance.tokens.completion > 0
     assert len(story.summary) >= 3 and story.timeline
     for item in [*story.summary, *story.timeline, *story.who_benefited, *story.who_impacted]:

@@ -124,7 +124,7 @@ def test_story_guarantees_hold(settings: Settings) -> None:
     story = draft(settings, scripted(FakeModel()))
     cluster = cluster_of("koizumi-hegseth")
     ids = {a.id for a in cluster.articles}
-    texts = {a.id: a.text for a in cluster.articles}
+    texts = {a.id: f"{a.title}\n{a.text}" for a in cluster.articles}
     assert story.review.status == "needs_review" and story.revision == 1
     assert story.summary and story.timeline
     for item in [*story.summary, *story.timeline, *story.who_benefited, *story.who_impacted]:
@@ -564,3 +564,20 @@ def test_flags_point_at_the_items_they_concern(settings: Settings) -> None:
     for flag in story.review.flags:
         if flag.kind == "balance":
             assert story.summary[flag.index].citations == ["f2"]
+
+
+def test_a_source_headline_stands_but_not_a_loaded_one(settings: Settings) -> None:
+    source_headline = (
+        "Japan defense chief Koizumi joins US counterpart Hegseth for early-morning training"
+    )
+    story = draft(settings, scripted(FakeModel(), title=source_headline), max_revisions=0)
+    assert story.title == source_headline
+    claim = next(c for c in story.fact_check.claims if c.section == "title")
+    assert claim.verdict == "supported" and claim.evidence[0].quote == source_headline
+    loaded = draft(
+        settings,
+        scripted(FakeModel(), title="Koizumi slams reckless China at Pentagon"),
+        max_revisions=0,
+    )
+    assert loaded.title == "Japan, U.S. defense chiefs agree to boost deterrence"
+    assert all(c.verdict == "supported" for c in loaded.fact_check.claims)
