@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from agent.errors import InputError, StorydeskError
+from agent.files import read_text
 from agent.settings import Settings, load_settings
 
 
@@ -73,15 +74,7 @@ def cmd_review(args: argparse.Namespace, settings: Settings) -> int:
         if not args.changes:
             raise InputError("edit needs --changes FILE: a JSON object of the fields to change")
         try:
-            changes = json.loads(Path(args.changes).read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            raise InputError(f"{args.changes}: no such file") from None
-        except UnicodeDecodeError:
-            raise InputError(
-                f"{args.changes}: not UTF-8 text; save the changes as UTF-8 JSON"
-            ) from None
-        except OSError as error:
-            raise InputError(f"{args.changes}: cannot read it ({error.strerror})") from None
+            changes = json.loads(read_text(args.changes, "a JSON file of the fields to change"))
         except json.JSONDecodeError as error:
             raise InputError(
                 f"{args.changes}: not valid JSON ({error.msg}, line {error.lineno})"

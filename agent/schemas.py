@@ -178,17 +178,10 @@ def parse_cluster(data: Any, source: str = "cluster") -> Cluster:
 
 def load_cluster(path: str | Path) -> Cluster:
     """Read and validate a cluster JSON file."""
+    from agent.files import read_text
+
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise InputError(f"{path}: no such file; pass the path of a cluster JSON file") from None
-    except UnicodeDecodeError as error:
-        raise InputError(
-            f"{path}: not UTF-8 text (byte {error.start}); save the cluster as UTF-8 JSON"
-        ) from None
-    except OSError as error:
-        raise InputError(f"{path}: cannot read it ({error.strerror})") from None
+    text = read_text(path, "a cluster JSON file")
     try:
         data = json.loads(text)
     except json.JSONDecodeError as error:
