@@ -46,7 +46,7 @@ _WORD_IDS_LIMIT = 1_000_000
 
 def _word_ids(words: list[str], cache: dict[str, int]) -> list[int]:
     try:
-        return [cache[word] for word in words]
+        return list(map(cache.__getitem__, words))
     except KeyError:
         for word in words:
             if word not in cache:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from itertools import repeat
 from operator import itemgetter, mul
@@ -96,11 +96,22 @@ def _stem(word: str) -> str:
 _INITIAL = re.compile(r"""[.!?:;"“”]\s+["“‘(\[]*([^\W_]+(?:['’][^\W_]+)*)""")
 
 
+class _TermCache(dict[str, str | None]):
+    """Term of each token seen (None: not a term); a dict subclass, so hits stay in C."""
+
+    def __init__(self, make: Callable[[str], str | None]) -> None:
+        super().__init__()
+        self.make = make
+
+    def __missing__(self, token: str) -> str | None:
+        return self.make(token)  # which stores it
+
+
 class Analyzer:
     """Turn title and text into term counts; caches stems, so reuse one per run."""
 
     def __init__(self) -> None:
-        self._terms: dict[str, str | None] = {}
+        self._terms = _TermCache(self._term)
 
     def _term(self, token: str) -> str | None:
         lower = token.lower()
@@ -113,15 +124,9 @@ class Analyzer:
         self._terms[token] = term
         return term
 
-    def _terms_of(self, tokens: list[str]) -> list[str | None]:
-        terms = self._terms
-        try:
-            return [terms[token] for token in tokens]
-        except KeyError:
-            for token in tokens:
-                if token not in terms:
-                    self._term(token)
-            return [terms[token] for token in tokens]
+    def _terms_of(self, tokens: list[str]) -> Iterator[str | None]:
+        # map() over the cache's own lookup stays in C; new tokens go through __missing__.
+        return map(self._terms.__getitem__, tokens)
 
     def counts(self, title: str, text: str) -> tuple[dict[str, float], set[str]]:
         """Return weighted term counts of an article and the terms written as names."""
@@ -183,6 +188,18 @@ class _Idf(dict[str, float]):
         return value
 
 
+class _Tf(dict[float, float]):
+    """Sublinear term frequency 1 + log(count), computed once per count value."""
+
+    def __missing__(self, count: float) -> float:
+        value = 1.0 + math.log(count)
+        self[count] = value
+        return value
+
+
+_TF = _Tf()
+
+
 class Weigher:
     """TF-IDF weighting against fixed document frequencies (one per batch: IDF is cached)."""
 
@@ -198,9 +215,14 @@ class Weigher:
 
     def vector(self, counts: Mapping[str, float], names: set[str]) -> Vector:
         """Weight term counts by sublinear TF, IDF and the name boost; keep the strongest."""
-        idf = self._idf
-        log = math.log
-        weights = {term: idf[term] * (1.0 + log(count)) for term, count in counts.items()}
+        # All in C but for first sightings: IDF per term times sublinear TF per count.
+        weights = dict(
+            zip(
+                counts,
+                map(mul, map(self._idf.__getitem__, counts), map(_TF.__getitem__, counts.values())),
+                strict=True,
+            )
+        )
         for term in names:
             if term in weights:
                 weights[term] *= NAME_BOOST
@@ -210,6 +232,27 @@ class Weigher:
         values = weights.values()
         scale = 1.0 / (math.sqrt(sum(map(mul, values, values))) or 1.0)
         return Vector({term: weight * scale for term, weight in weights.items()})
+
+
+class BatchWeigher:
+    """Weigh a run's articles batch by batch, each against the document frequencies of the
+    store plus every batch so far (this one included): a batch's counts are all in before any
+    of its articles is weighed."""
+
+    def __init__(self, df: Mapping[str, int], documents: int) -> None:
+        self.df = df
+        self.documents = documents
+        self.delta: Counter[str] = Counter()
+        """Document frequencies of the batches weighed so far."""
+
+    def weigh(self, analyzed: list[tuple[dict[str, float], set[str]]]) -> list[Vector]:
+        """Count a batch into the document frequencies; return its articles' vectors."""
+        delta = self.delta
+        for counts, _ in analyzed:
+            delta.update(iter(counts))
+        self.documents += len(analyzed)
+        weigher = Weigher(self.df, self.documents, extra_df=delta)
+        return [weigher.vector(counts, names) for counts, names in analyzed]
 
 
 def vectorize(

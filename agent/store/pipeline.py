@@ -39,7 +39,7 @@ from agent.store.clustering import (
     new_cluster_id,
 )
 from agent.store.embeddings import Encoder, embedding_text, unit
-from agent.store.features import Analyzer, Vector, Weigher
+from agent.store.features import Analyzer, BatchWeigher, Vector, Weigher
 from agent.store.ingest import IngestReport, Normalizer, expand, read_targets
 from agent.store.models import utcnow
 from agent.store.store import (
@@ -186,7 +186,7 @@ def _write_clusters(
     now = utcnow()
     new_rows: list[dict[str, Any]] = []
     changed_rows: list[dict[str, Any]] = []
-    terms: list[dict[str, Any]] = []
+    terms: list[tuple[str, str, float]] = []
     for cluster in clusters:
         centroid = cluster.strongest(CENTROID_TERMS)
         values = {
@@ -215,10 +215,8 @@ def _write_clusters(
                 }
             )
             stored.add(cluster.id)
-        terms.extend(
-            {"cluster_id": cluster.id, "term": term, "weight": weight}
-            for term, weight in _key_terms(centroid)
-        )
+        cluster_id = cluster.id
+        terms.extend((cluster_id, term, weight) for term, weight in _key_terms(centroid))
     if new_rows:
         connection.execute(insert(CLUSTERS), new_rows)
     if changed_rows:
@@ -231,7 +229,13 @@ def _write_clusters(
         for part in chunks([row["b_id"] for row in changed_rows]):
             connection.execute(delete(CLUSTER_TERMS).where(CLUSTER_TERMS.c.cluster_id.in_(part)))
     if terms:
-        connection.execute(insert(CLUSTER_TERMS), terms)
+        # Many small rows: straight to the driver, like _assign.
+        marker = _marker(connection)
+        connection.exec_driver_sql(
+            f"INSERT INTO cluster_terms (cluster_id, term, weight) "
+            f"VALUES ({marker}, {marker}, {marker})",
+            terms,
+        )
 
 
 def _save_term_stats(connection: Connection, delta: Counter[str], documents: int) -> None:
@@ -349,7 +353,6 @@ def _run_clustering(
     before = {row["id"]: row["size"] for row in existing}
     touched: set[str] = set()
     sizes: dict[str, int] = {}
-    delta: Counter[str] = Counter()
     columns = (ARTICLES.c.id, ARTICLES.c.title, ARTICLES.c.text, ARTICLES.c.published_at)
 
     def fetch(after: tuple[datetime, str] | None) -> list[Any]:
@@ -370,6 +373,12 @@ def _run_clustering(
         else []
     )
     report.helpers = len(helpers)
+    # Articles are analysed and weighed in a helper when there is one, else here; `delta`
+    # gathers the run's document frequencies either way.
+    weighing = BatchWeigher(df, documents)
+    delta = weighing.delta
+    if helpers:
+        helpers[0].submit("start weighing", (df, documents))
     try:
         # With a worker, the next batch is analysed there while this one is placed and written.
         mark = time.perf_counter()
@@ -382,17 +391,18 @@ def _run_clustering(
             mark = report.clock("read", mark)
             next_analysis = _analyze(following, helpers) if following else None
             mark = report.clock("analyze", mark)
-            analyzed = analysis.result() if isinstance(analysis, Future) else analysis
             # Document frequencies count the whole batch before any article of it is weighed.
-            for counts, _ in analyzed:
-                delta.update(iter(counts))
+            if isinstance(analysis, Future):
+                batch, weighed = analysis.result()
+                delta.update(batch)
+                vectors = [Vector(weights) for weights in weighed]
+            else:
+                vectors = weighing.weigh(analysis)
             documents += len(rows)
-            weigher = Weigher(df, documents, extra_df=delta)
             mark = report.clock("analyze", mark)
             placed: dict[str, str] = {}
             dense = _embed(options.encoder, rows)
-            for index, (row, (counts, names)) in enumerate(zip(rows, analyzed, strict=True)):
-                vector = weigher.vector(counts, names)
+            for index, (row, vector) in enumerate(zip(rows, vectors, strict=True)):
                 if dense is not None:
                     vector.dense = dense[index]
 
@@ -434,9 +444,14 @@ def _run_clustering(
     return report
 
 
+def _marker(connection: Connection) -> str:
+    # The driver's own placeholder, for statements sent past SQLAlchemy's per-row processing.
+    return "%s" if connection.dialect.paramstyle in ("format", "pyformat") else "?"
+
+
 def _assign(connection: Connection, placed: dict[str, str]) -> None:
     # The hottest statement of a run: straight to the driver, without per-row processing.
-    marker = "%s" if connection.dialect.paramstyle in ("format", "pyformat") else "?"
+    marker = _marker(connection)
     connection.exec_driver_sql(
         f"UPDATE articles SET cluster_id = {marker} WHERE id = {marker}",
         [(cluster_id, article_id) for article_id, cluster_id in placed.items()],
@@ -454,13 +469,17 @@ def _embed(encoder: Encoder | None, rows: Sequence[Any]) -> list[list[float]] | 
     return [unit(vector) for vector in vectors]
 
 
+Analyzed = list[tuple[dict[str, float], set[str]]]
+
+
 def _analyze(
     rows: Sequence[Any], helpers: Sequence[Helper]
-) -> Future[list[tuple[dict[str, float], set[str]]]] | list[tuple[dict[str, float], set[str]]]:
+) -> Future[tuple[Counter[str], list[dict[str, float]]]] | Analyzed:
+    # In a helper, the batch is weighed there too (see workers.analyze_and_weigh).
     items = [(row.title, row.text) for row in rows]
     if not helpers:
         return analyze_batch(items)
-    return helpers[0].submit("analyze", items)
+    return helpers[0].submit("analyze and weigh", items)
 
 
 def rebuild_clusters(connection: Connection, cluster_ids: Sequence[str], *, edited: bool) -> None:

@@ -21,6 +21,7 @@ import subprocess
 import sys
 import threading
 import traceback
+from collections import Counter
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from pathlib import Path
@@ -60,6 +61,28 @@ def analyze_batch(items: Sequence[tuple[str, str]]) -> list[tuple[dict[str, floa
     return [_analyzer.counts(title, text) for title, text in items]
 
 
+_weigher: Any = None
+
+
+def start_weighing(state: tuple[dict[str, int], int]) -> None:
+    """Start weighing a run's batches against these document frequencies and count."""
+    global _weigher
+    df, documents = state
+    _weigher = _module("agent.store.features").BatchWeigher(df, documents)
+
+
+def analyze_and_weigh(
+    items: Sequence[tuple[str, str]],
+) -> tuple[Counter[str], list[dict[str, float]]]:
+    """Analyse and weigh the next batch of a run (see start_weighing): return the batch's
+    document frequencies and each article's TF-IDF weights."""
+    analyzed = analyze_batch(items)
+    batch: Counter[str] = Counter()
+    for counts, _ in analyzed:
+        batch.update(iter(counts))
+    return batch, [vector.weights for vector in _weigher.weigh(analyzed)]
+
+
 def duplicates_batch(
     groups: Sequence[tuple[str, Sequence[tuple[str, str]]]],
 ) -> list[tuple[str, dict[str, str]]]:
@@ -70,6 +93,8 @@ def duplicates_batch(
 
 TASKS: dict[str, Callable[[Any], Any]] = {
     "analyze": analyze_batch,
+    "start weighing": start_weighing,
+    "analyze and weigh": analyze_and_weigh,
     "duplicates": duplicates_batch,
 }
 
