@@ -533,15 +533,7 @@ def read_sources_csv(
 
 def load_sources_file(path: str | Path, rating_source: str | None = None) -> ImportReport:
     """Read a ratings file from disk, raising InputError when it cannot be read."""
-    path = Path(path)
-    try:
-        with path.open(encoding="utf-8-sig", newline="") as handle:
-            return read_sources_csv(io.StringIO(handle.read()), str(path), rating_source)
-    except FileNotFoundError:
-        raise InputError(f"{path}: no such file; pass a CSV or TSV of outlet ratings") from None
-    except UnicodeDecodeError as error:
-        raise InputError(
-            f"{path}: not UTF-8 text ({error.reason}); save the file as UTF-8"
-        ) from None
-    except OSError as error:
-        raise InputError(f"{path}: cannot read it ({error.strerror})") from None
+    from agent.files import read_text
+
+    text = read_text(path, "a CSV or TSV of outlet ratings", encoding="utf-8-sig")
+    return read_sources_csv(io.StringIO(text), str(path), rating_source)
