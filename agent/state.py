@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import operator
 from datetime import datetime
-from typing import Annotated, Any, Literal, TypedDict
+from typing import Annotated, Any, TypedDict
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -118,5 +118,3 @@ class OutputState(TypedDict, total=False):
     story: dict[str, Any]
     history: list[dict[str, Any]]
 
-
-ReviewAction = Literal["approve", "edit", "reject"]

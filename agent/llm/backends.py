@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import threading
-import time
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -251,7 +250,6 @@ class LocalBackend:
         self._llama: Any | None = None
         # llama.cpp contexts are not thread-safe; parallel graph branches take turns.
         self._lock = threading.Lock()
-        self.load_seconds = 0.0
 
     def _load(self) -> Any:
         if self._llama is not None:
@@ -267,7 +265,6 @@ class LocalBackend:
             raise ModelUnavailableError(
                 f"llama-cpp-python is not importable ({error}); reinstall storydesk"
             ) from None
-        started = time.perf_counter()
         try:
             self._llama = Llama(
                 model_path=str(self.path),
@@ -281,17 +278,10 @@ class LocalBackend:
                 f"cannot load model file {self.path} ({error}); set STORYDESK_MODEL_PATH to a "
                 "valid GGUF file"
             ) from None
-        self.load_seconds = time.perf_counter() - started
         return self._llama
 
     def identity(self) -> dict[str, Any]:
         return {"model_path": str(self.path.resolve()), "n_ctx": self.n_ctx}
-
-    def count_tokens(self, text: str) -> int:
-        """Count tokens the way the model will (used to budget evidence)."""
-        with self._lock:
-            llama = self._load()
-            return len(llama.tokenize(text.encode(), add_bos=False, special=True))
 
     def generate(
         self,

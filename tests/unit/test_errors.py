@@ -14,7 +14,7 @@ from pydantic import BaseModel
 
 from agent.cli import main
 from agent.errors import ConfigError, ModelOutputError, ModelUnavailableError
-from agent.llm.backends import LocalBackend, OpenAIBackend
+from agent.llm.backends import LocalBackend, OpenAIBackend, Sampling
 from agent.llm.gateway import Gateway
 from agent.prompts import Message, RenderedPrompt
 from agent.settings import Settings, load_settings
@@ -163,7 +163,7 @@ def test_structured_mode_is_chosen_per_server(tmp_path: Path) -> None:
 def test_missing_model_file(tmp_path: Path) -> None:
     backend = LocalBackend(Settings(model_path=tmp_path / "nope.gguf", data_dir=tmp_path))
     with pytest.raises(ModelUnavailableError, match="STORYDESK_MODEL_PATH"):
-        backend.count_tokens("hello")
+        backend.generate([{"role": "user", "content": "hi"}], {"type": "object"}, "X", Sampling(0.0, 5, 1))
 
 
 def test_missing_model_file_from_the_cli(
