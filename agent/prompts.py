@@ -94,10 +94,13 @@ class Prompt:
     inputs: tuple[str, ...]
     body: str
     path: Path
+    sha256: str
+    """Hash of the file's text, taken when it was read (not re-read at every render)."""
 
     @property
-    def sha256(self) -> str:
-        return hashlib.sha256(self.path.read_bytes()).hexdigest()
+    def label(self) -> str:
+        """`version+sha256`, as provenance records it."""
+        return f"{self.version}+{self.sha256}"
 
     def variables(self) -> set[str]:
         return set(_VARIABLE.findall(self.body))
@@ -150,6 +153,7 @@ def parse_prompt(text: str, path: Path) -> Prompt:
         inputs=tuple(meta.get("inputs") or ()),
         body=match.group(2),
         path=path,
+        sha256=hashlib.sha256(text.encode("utf-8")).hexdigest(),
     )
     declared, used = set(prompt.inputs), prompt.variables()
     if declared and declared != used:

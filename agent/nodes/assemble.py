@@ -96,9 +96,7 @@ def provenance_of(state: Mapping[str, Any], context: Context, evidence: Evidence
     return Provenance(
         backend=gateway.backend_name,
         model=gateway.model,
-        prompts={
-            pid: f"{load_prompt(pid).version}+{load_prompt(pid).sha256}" for pid in prompt_ids
-        },
+        prompts={pid: load_prompt(pid).label for pid in prompt_ids},
         article_ids=[a.id for a in evidence.articles],
         tokens=Tokens(
             prompt=sum(c["prompt_tokens"] for c in calls),

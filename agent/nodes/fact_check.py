@@ -46,9 +46,20 @@ class VerifyAnswer(BaseModel):
 
 
 def model_verifier(gateway: Gateway, calls: list[CallRecord] | None = None) -> Verifier:
-    """A verifier that asks the model, for claims the rules could not settle."""
+    """A verifier that asks the model, for claims the rules could not settle.
+
+    Verdicts are remembered per (claim, evidence): the final round re-checks settled claims
+    after a fallback, and must not ask the model again about the ones it already judged.
+    """
+    asked: dict[tuple[str, tuple[str, ...]], tuple[VerdictName, str]] = {}
 
     def verify(claim: str, evidence: list[Source]) -> tuple[VerdictName, str]:
+        key = (claim, tuple(s.sentence_id for s in evidence))
+        if key not in asked:
+            asked[key] = ask(claim, evidence)
+        return asked[key]
+
+    def ask(claim: str, evidence: list[Source]) -> tuple[VerdictName, str]:
         prompt = load_prompt("verify").render(
             claim=claim, evidence="\n".join(f"- {s.text}" for s in evidence)
         )

@@ -194,3 +194,16 @@ def test_reviewed_false_acceptances_are_caught() -> None:
         )
         == "supported"
     )
+
+
+def test_the_model_is_asked_once_per_claim_and_evidence() -> None:
+    from agent.llm.fake import FakeModel
+    from agent.llm.gateway import Gateway
+    from agent.nodes.fact_check import model_verifier
+
+    fake = FakeModel().respond("VerifyAnswer", lambda r: {"verdict": "supported"})
+    verify = model_verifier(Gateway(fake))
+    assert verify("Koizumi met Hegseth.", [S1]) == ("supported", "")
+    assert verify("Koizumi met Hegseth.", [S1]) == ("supported", "")
+    assert verify("Koizumi met Hegseth.", [S2])[0] == "supported"
+    assert len(fake.calls("VerifyAnswer")) == 2

@@ -256,19 +256,10 @@ def test_model_that_keeps_failing_falls_back_to_evidence(settings: Settings) -> 
     assert story.fact_check.unsupported == 0
 
 
-def test_conflicting_sources_are_reported(settings: Settings) -> None:
+def ferry_model(summary: list[dict[str, Any]], sentiment: str = "negative") -> FakeModel:
+    """A model for the ferry example: the given summary, no timeline picks, no parties."""
     fake = FakeModel()
-    fake.respond(
-        "SummaryDraft",
-        lambda r: {
-            "sentences": [
-                {
-                    "cites": ["f1.s1"],
-                    "text": "At least 12 people were killed when a passenger ferry capsized in the Riverton estuary on Friday, the regional coastguard said.",
-                }
-            ]
-        },
-    )
+    fake.respond("SummaryDraft", lambda r: {"sentences": summary})
     fake.respond("TimelineDraft", lambda r: {"events": []})
     fake.respond("ImpactDraft", lambda r: {"benefited": [], "impacted": []})
     fake.respond(
@@ -276,10 +267,22 @@ def test_conflicting_sources_are_reported(settings: Settings) -> None:
         lambda r: {
             "title": "Ferry capsizes in the Riverton estuary",
             "category": "International",
-            "sentiment": "negative",
+            "sentiment": sentiment,
         },
     )
     fake.respond("VerifyAnswer", lambda r: {"verdict": "supported"})
+    return fake
+
+
+def test_conflicting_sources_are_reported(settings: Settings) -> None:
+    fake = ferry_model(
+        [
+            {
+                "cites": ["f1.s1"],
+                "text": "At least 12 people were killed when a passenger ferry capsized in the Riverton estuary on Friday, the regional coastguard said.",
+            }
+        ]
+    )
     story = draft(settings, fake, name="riverton-ferry-conflict")
     abouts = [c.about for c in story.fact_check.conflicts]
     assert any(a.startswith("deaths: 12") and "9" in a for a in abouts), abouts
@@ -296,19 +299,7 @@ def test_conflicting_sources_are_reported(settings: Settings) -> None:
 
 
 def test_doubtful_sentiment_is_flagged(settings: Settings) -> None:
-    fake = FakeModel()
-    fake.respond("SummaryDraft", lambda r: {"sentences": []})
-    fake.respond("TimelineDraft", lambda r: {"events": []})
-    fake.respond("ImpactDraft", lambda r: {"benefited": [], "impacted": []})
-    fake.respond(
-        "Classification",
-        lambda r: {
-            "title": "Ferry capsizes in the Riverton estuary",
-            "category": "International",
-            "sentiment": "positive",
-        },
-    )
-    fake.respond("VerifyAnswer", lambda r: {"verdict": "supported"})
+    fake = ferry_model([], sentiment="positive")
     story = draft(settings, fake, name="riverton-ferry-conflict")
     assert any(f.kind == "sentiment" and "doubtful" in f.message for f in story.review.flags)
 
@@ -525,31 +516,17 @@ def assert_flags_point_at_items(story: Story) -> None:
 
 
 def test_flags_point_at_the_items_they_concern(settings: Settings) -> None:
-    fake = FakeModel()
-    fake.respond(
-        "SummaryDraft",
-        lambda r: {
-            "sentences": [
-                {
-                    "cites": ["f1.s1"],
-                    "text": "At least 20 people were killed when a ferry capsized on Friday, the coastguard said.",
-                },
-                {
-                    "cites": ["f3.s2"],
-                    "text": "The ferry, operated by Estuary Lines, was carrying 86 passengers.",
-                },
-            ]
-        },
-    )
-    fake.respond("TimelineDraft", lambda r: {"events": []})
-    fake.respond("ImpactDraft", lambda r: {"benefited": [], "impacted": []})
-    fake.respond(
-        "Classification",
-        lambda r: {
-            "title": "Ferry capsizes in the Riverton estuary",
-            "category": "International",
-            "sentiment": "negative",
-        },
+    fake = ferry_model(
+        [
+            {
+                "cites": ["f1.s1"],
+                "text": "At least 20 people were killed when a ferry capsized on Friday, the coastguard said.",
+            },
+            {
+                "cites": ["f3.s2"],
+                "text": "The ferry, operated by Estuary Lines, was carrying 86 passengers.",
+            },
+        ]
     )
     fake.respond(
         "Rewrite", lambda r: {"text": "At least 20 people were killed when a ferry capsized."}
