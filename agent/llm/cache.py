@@ -10,7 +10,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import stat
 from pathlib import Path
 from typing import Any
 
@@ -90,7 +89,3 @@ class ResponseCache:
 
     def close(self) -> None:
         self._cache.close()
-
-    @property
-    def is_private(self) -> bool:
-        return stat.S_IMODE(self.directory.stat().st_mode) == 0o700

@@ -78,13 +78,13 @@ def model_verifier(gateway: Gateway, calls: list[CallRecord] | None = None) -> V
     return verify
 
 
-def sources_of(evidence: Evidence, selected_only: bool = False) -> dict[str, Source]:
-    chosen = set(evidence.selected)
+def sources_of(evidence: Evidence) -> dict[str, Source]:
+    """Every sentence of the original articles, by id (claims are checked against all of them,
+    not only those that fit the prompt's budget)."""
     return {
         s.id: Source(a.id, s.id, s.text, a.published_at)
         for a in evidence.originals()
         for s in a.sentences
-        if not selected_only or s.id in chosen
     }
 
 
