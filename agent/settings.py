@@ -121,10 +121,11 @@ class Settings(BaseSettings):
     )
     """SQLAlchemy URL of the article store; default a SQLite file in the data dir."""
 
-    queue_url: str | None = Field(
-        default=None, validation_alias=AliasChoices("STORYDESK_QUEUE_URL", "queue_url")
+    evaldata_dir: Path | None = Field(
+        default=None, validation_alias=AliasChoices("STORYDESK_EVALDATA", "evaldata_dir")
     )
-    """huey queue: redis://… for RedisHuey; default a SQLite file in the data dir."""
+    """The public evaluation data (AllSides, Timeline17, SummEdits, BABE); default
+    `../shared/evaldata` beside the checkout, when it is there. Read in place, never copied."""
 
     @model_validator(mode="after")
     def _check(self) -> Settings:
@@ -159,6 +160,34 @@ class Settings(BaseSettings):
     @property
     def db_url(self) -> str:
         return self.database_url or f"sqlite:///{self.data_dir / 'storydesk.sqlite'}"
+
+
+    def evaldata(self, relative: str, what: str) -> Path:
+        """Return a file or folder of the evaluation data, or raise naming the setting."""
+        base = self.evaldata_dir or _default_evaldata_dir()
+        if base is None:
+            raise ConfigError(
+                f"no evaluation data for {what}: set STORYDESK_EVALDATA to the evaldata folder "
+                f"(it holds {relative}), or give the path as an argument"
+            )
+        path = Path(base).expanduser() / relative
+        if not path.exists():
+            raise ConfigError(
+                f"{what}: {path} does not exist; set STORYDESK_EVALDATA to the evaldata folder "
+                f"that holds {relative}, or give the path as an argument"
+            )
+        return path
+
+
+def _default_evaldata_dir() -> Path | None:
+    # Beside the project's own checkout (../shared/evaldata), looked up from the working
+    # directory and from the installed package, so a fresh clone elsewhere finds nothing.
+    here = Path(__file__).resolve().parent.parent
+    for root in (Path.cwd(), here):
+        candidate = root.parent / "shared" / "evaldata"
+        if candidate.is_dir():
+            return candidate
+    return None
 
 
 def load_settings(**overrides: object) -> Settings:
