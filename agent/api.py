@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 import sqlite3
+import threading
 import uuid
 from datetime import datetime
 from pathlib import Path
@@ -13,29 +15,41 @@ from langgraph.checkpoint.sqlite import SqliteSaver
 from langgraph.types import Command
 from pydantic import ValidationError
 
-from agent.context import Context, _shared_gateway
+from agent.context import Context, Resources
 from agent.errors import ConfigError, InputError
 from agent.graph import build_graph
 from agent.llm.gateway import Gateway
 from agent.nodes.review import ReviewDecision, apply_decision
-from agent.schemas import Cluster, Story, parse_cluster
+from agent.schemas import Cluster, Story, load_cluster, parse_cluster
 from agent.settings import Settings, load_settings
 from agent.state import InputState
 
-ClusterLike = Cluster | dict[str, Any] | str
+ClusterLike = Cluster | dict[str, Any] | str | Path
+"""A cluster, its JSON as a dict, a cluster file's path, or the id of a stored cluster."""
+
+_CLUSTER_FILE = re.compile(r"[/\\]|\.json$", re.IGNORECASE)
 
 
 def _input(cluster: ClusterLike) -> InputState:
     if isinstance(cluster, Cluster):
         return {"cluster": cluster.model_dump(mode="json")}
+    if isinstance(cluster, Path):
+        return {"cluster": load_cluster(cluster).model_dump(mode="json")}
     if isinstance(cluster, str):
+        # A string is a file when one is there or when it looks like a path; else a stored id.
+        if Path(cluster).is_file() or _CLUSTER_FILE.search(cluster):
+            return {"cluster": load_cluster(cluster).model_dump(mode="json")}
         return {"cluster_id": cluster}
     return {"cluster": parse_cluster(cluster).model_dump(mode="json")}
 
 
-def _thread_id(data: InputState) -> str:
+def new_thread_id(data: InputState) -> str:
+    """Return a new draft thread's id, which is also the id of the story it drafts."""
     cluster_id = data.get("cluster", {}).get("id") or data.get("cluster_id")
-    return f"{cluster_id}:{uuid.uuid4().hex[:12]}"
+    return f"story-{cluster_id}-{uuid.uuid4().hex[:12]}"
+
+
+_STORY_ID = re.compile(r"^story-(?P<cluster>.+)-(?P<suffix>[0-9a-f]{12})$")
 
 
 def parse_decision(decision: ReviewDecision | dict[str, Any]) -> ReviewDecision:
@@ -58,7 +72,8 @@ class StoryAgent:
     """Drafts stories with one set of settings, one model and one checkpoint database.
 
     `draft()` runs the graph to the editor's review and returns the story (status
-    needs_review); `review()` resumes that thread with the decision.
+    needs_review); `review()` resumes that thread with the decision. The agent owns the loaded
+    model and the checkpoint connection: `close()` them, or use it as a context manager.
     """
 
     def __init__(
@@ -73,14 +88,20 @@ class StoryAgent:
         **overrides: Any,
     ) -> None:
         self.settings = settings or load_settings(**overrides)
-        self.gateway = gateway or _shared_gateway(self.settings)
-        self.store = store
+        self.resources = Resources(settings=self.settings, gateway=gateway, store=store)
         self.now = now
         self.evidence_tokens = evidence_tokens
+        self._connection: sqlite3.Connection | None = None
         if checkpointer is None:
-            checkpointer = SqliteSaver(self._connect(self.settings.checkpoint_path))
+            self._connection = self._connect(self.settings.checkpoint_path)
+            checkpointer = SqliteSaver(self._connection)
         self.checkpointer = checkpointer
         self.graph = build_graph().compile(checkpointer=checkpointer, name="storydesk")
+
+    @property
+    def gateway(self) -> Gateway:
+        """The model gateway (the model loads on first use)."""
+        return self.resources.get_gateway()
 
     @staticmethod
     def _connect(path: Path) -> sqlite3.Connection:
@@ -93,20 +114,40 @@ class StoryAgent:
                 "to a writable folder"
             ) from None
 
-    def context(self) -> Context:
-        return Context(
-            settings=self.settings,
-            gateway=self.gateway,
-            now=self.now,
-            store=self.store,
-            evidence_tokens=self.evidence_tokens,
-        )
+    def close(self) -> None:
+        """Close the checkpoint connection this agent opened."""
+        if self._connection is not None:
+            self._connection.close()
+            self._connection = None
 
-    def draft(self, cluster: ClusterLike, *, thread_id: str | None = None) -> Story:
-        """Draft a story for review from a cluster (or the id of a stored cluster)."""
+    def __enter__(self) -> StoryAgent:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+    def context(self) -> Context:
+        return Context(now=self.now, evidence_tokens=self.evidence_tokens, resources=self.resources)
+
+    def draft(
+        self,
+        cluster: ClusterLike,
+        *,
+        thread_id: str | None = None,
+        on_event: Any | None = None,
+    ) -> Story:
+        """Draft a story for review from a cluster (or a cluster file, or a stored cluster's id).
+
+        `on_event(node, update)` is called as each node of the graph finishes (progress).
+        """
         data = _input(cluster)
-        config: RunnableConfig = {"configurable": {"thread_id": thread_id or _thread_id(data)}}
-        self.graph.invoke(data, config, context=self.context())
+        config: RunnableConfig = {"configurable": {"thread_id": thread_id or new_thread_id(data)}}
+        for chunk in self.graph.stream(
+            data, config, context=self.context(), stream_mode="updates", durability="sync"
+        ):
+            if on_event is not None:
+                for node, update in chunk.items():
+                    on_event(node, update)
         return self._story(config)
 
     async def adraft(self, cluster: ClusterLike, *, thread_id: str | None = None) -> Story:
@@ -114,12 +155,12 @@ class StoryAgent:
         from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
 
         data = _input(cluster)
-        config: RunnableConfig = {"configurable": {"thread_id": thread_id or _thread_id(data)}}
+        config: RunnableConfig = {"configurable": {"thread_id": thread_id or new_thread_id(data)}}
         path = self.settings.checkpoint_path
         self._connect(path).close()  # the same checks and message as the sync path
         async with AsyncSqliteSaver.from_conn_string(str(path)) as saver:
             graph = build_graph().compile(checkpointer=saver, name="storydesk")
-            await graph.ainvoke(data, config, context=self.context())
+            await graph.ainvoke(data, config, context=self.context(), durability="sync")
             snapshot = await graph.aget_state(config)
         return Story.model_validate(snapshot.values["story"])
 
@@ -127,43 +168,83 @@ class StoryAgent:
         snapshot = self.graph.get_state(config)
         return Story.model_validate(snapshot.values["story"])
 
-    def pending(self, thread_id: str) -> Story:
-        """Return the story a thread is waiting on, or raise if it waits for nothing."""
-        config: RunnableConfig = {"configurable": {"thread_id": thread_id}}
-        snapshot = self.graph.get_state(config)
-        if not snapshot.values:
-            raise InputError(
-                f"no draft thread {thread_id!r}; the thread id is in the story's provenance"
-            )
-        if "human_review" not in (snapshot.next or ()):
-            status = snapshot.values.get("story", {}).get("review", {}).get("status", "unknown")
-            raise InputError(f"thread {thread_id!r} is not waiting for review (status {status})")
+    def thread_of(self, story_or_thread_id: str) -> str:
+        """Return the draft thread of a story id or thread id; raise if there is none."""
+        candidates = [story_or_thread_id]
+        match = _STORY_ID.match(story_or_thread_id)
+        if match:  # drafts made before the thread id became the story id
+            candidates.append(f"{match['cluster']}:{match['suffix']}")
+        for candidate in candidates:
+            if self.graph.get_state({"configurable": {"thread_id": candidate}}).values:
+                return candidate
+        raise InputError(
+            f"no draft {story_or_thread_id!r} in {self.settings.checkpoint_path}; give the "
+            "story's id (or its provenance.thread_id), with the same STORYDESK_DATA_DIR as the "
+            "draft"
+        )
+
+    def story(self, story_or_thread_id: str) -> Story:
+        """Return the current revision of a drafted story, whatever its review status."""
+        thread_id = self.thread_of(story_or_thread_id)
+        snapshot = self.graph.get_state({"configurable": {"thread_id": thread_id}})
+        if "story" not in snapshot.values:
+            raise InputError(f"draft {story_or_thread_id!r} stopped before it made a story")
         return Story.model_validate(snapshot.values["story"])
 
-    def review(self, thread_id: str, decision: ReviewDecision | dict[str, Any]) -> Story:
+    def pending(self, story_or_thread_id: str) -> Story:
+        """Return the story a thread is waiting on, or raise if it waits for nothing."""
+        thread_id = self.thread_of(story_or_thread_id)
+        snapshot = self.graph.get_state({"configurable": {"thread_id": thread_id}})
+        if "human_review" not in (snapshot.next or ()):
+            status = snapshot.values.get("story", {}).get("review", {}).get("status", "unknown")
+            raise InputError(
+                f"story {story_or_thread_id!r} is not waiting for review (status {status}); "
+                "`storydesk review show` prints it"
+            )
+        return Story.model_validate(snapshot.values["story"])
+
+    def review(self, story_or_thread_id: str, decision: ReviewDecision | dict[str, Any]) -> Story:
         """Resume a thread with the editor's decision; return the story after it."""
         parsed = parse_decision(decision)
+        thread_id = self.thread_of(story_or_thread_id)
         story = self.pending(thread_id)
         apply_decision(story, parsed)  # reject a bad edit here, before the thread moves
         config: RunnableConfig = {"configurable": {"thread_id": thread_id}}
         self.graph.invoke(
-            Command(resume=parsed.model_dump(mode="json")), config, context=self.context()
+            Command(resume=parsed.model_dump(mode="json")),
+            config,
+            context=self.context(),
+            durability="sync",
         )
         return self._story(config)
 
 
+_AGENTS: dict[str, StoryAgent] = {}
+_AGENTS_LOCK = threading.Lock()
+
+
+def _agent(settings: dict[str, Any]) -> StoryAgent:
+    # The one-call functions reuse an agent (and its loaded model) per distinct settings.
+    resolved = load_settings(**settings)
+    key = resolved.model_dump_json()
+    with _AGENTS_LOCK:
+        if key not in _AGENTS:
+            _AGENTS[key] = StoryAgent(resolved)
+        return _AGENTS[key]
+
+
 def draft_story(cluster: ClusterLike, **settings: Any) -> Story:
     """Draft a story for review from a cluster, with settings from the environment and kwargs."""
-    return StoryAgent(**settings).draft(cluster)
+    return _agent(settings).draft(cluster)
 
 
 async def adraft_story(cluster: ClusterLike, **settings: Any) -> Story:
     """Async twin of draft_story."""
-    return await StoryAgent(**settings).adraft(cluster)
+    return await _agent(settings).adraft(cluster)
 
 
 def resume_review(
-    thread_id: str, decision: ReviewDecision | dict[str, Any], **settings: Any
+    story_or_thread_id: str, decision: ReviewDecision | dict[str, Any], **settings: Any
 ) -> Story:
-    """Resume a drafted story's thread with the editor's decision (approve, edit or reject)."""
-    return StoryAgent(**settings).review(thread_id, decision)
+    """Resume a drafted story with the editor's decision (approve, edit or reject)."""
+    return _agent(settings).review(story_or_thread_id, decision)

@@ -35,6 +35,52 @@ def cmd_schema(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+class Progress:
+    """Say on stderr which node the graph is in and what the model has cost so far.
+
+    A bar where stderr is a terminal, one plain line per node otherwise (logs, CI), nothing with
+    --quiet. It reads the graph's own stream of node updates, so it reports what happened.
+    """
+
+    STEPS = 10
+    """Nodes of a draft without a revise round: retrieve, screen, four drafters, fact_check,
+    assemble, human_review's pause; a revise round adds two."""
+
+    def __init__(self, quiet: bool, stream: Any = None) -> None:
+        self.stream = stream or sys.stderr
+        self.quiet = quiet
+        self.calls = 0
+        self.tokens = 0
+        self.started = time.perf_counter()
+        self.bar: Any = None
+        if not quiet and self.stream.isatty():
+            from tqdm import tqdm
+
+            self.bar = tqdm(total=self.STEPS, file=self.stream, unit="node", leave=False)
+
+    def __call__(self, node: str, update: Any) -> None:
+        if self.quiet:
+            return
+        if node == "__interrupt__":
+            node = "human_review (waiting for the editor)"
+        for call in (update or {}).get("calls", []) if isinstance(update, dict) else []:
+            self.calls += 1
+            self.tokens += call["prompt_tokens"] + call["completion_tokens"]
+        status = f"{node}: {self.calls} model calls, {self.tokens} tokens so far"
+        if self.bar is not None:
+            if self.bar.n >= self.bar.total:
+                self.bar.total += 2
+            self.bar.set_description_str(status)
+            self.bar.update(1)
+        else:
+            seconds = time.perf_counter() - self.started
+            print(f"storydesk: {seconds:6.1f} s  {status}", file=self.stream, flush=True)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+
+
 def cmd_draft(args: argparse.Namespace, settings: Settings) -> int:
     """Draft a story to the review point and write it."""
     from agent.api import StoryAgent
@@ -45,8 +91,12 @@ def cmd_draft(args: argparse.Namespace, settings: Settings) -> int:
         raise InputError("give a cluster file, or --cluster-id ID of a stored cluster (not both)")
     source: Any = load_cluster(args.cluster) if args.cluster else args.cluster_id
     started = time.perf_counter()
-    agent = StoryAgent(settings)
-    story = agent.draft(source)
+    progress = Progress(args.quiet)
+    with StoryAgent(settings) as agent:
+        try:
+            story = agent.draft(source, on_event=progress)
+        finally:
+            progress.close()
     seconds = time.perf_counter() - started
     _write(args.out, story.model_dump_json(indent=2))
     if args.html:
@@ -66,7 +116,7 @@ def cmd_draft(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_review(args: argparse.Namespace, settings: Settings) -> int:
-    """Resume a drafted story with the editor's decision."""
+    """Show a drafted story, or resume it with the editor's decision."""
     from agent.api import StoryAgent
 
     changes: dict[str, Any] = {}
@@ -81,19 +131,29 @@ def cmd_review(args: argparse.Namespace, settings: Settings) -> int:
             ) from None
         if not isinstance(changes, dict):
             raise InputError(f"{args.changes}: must hold a JSON object of fields to change")
-    agent = StoryAgent(settings)
-    if args.action == "show":
-        story = agent.pending(args.thread_id)
-    else:
+    with StoryAgent(settings) as agent:
+        if args.action == "show":
+            story = agent.story(args.story_id)
+            _write(args.out, story.model_dump_json(indent=2))
+            return 0
         decision = {
             "action": args.action,
             "reviewer": args.reviewer,
             "notes": args.notes,
             "changes": changes,
         }
-        story = agent.review(args.thread_id, decision)
-    _write(args.out, story.model_dump_json(indent=2))
-    print(f"{story.id} rev {story.revision}: {story.review.status}", file=sys.stderr)
+        story = agent.review(args.story_id, decision)
+    if args.out:
+        _write(args.out, story.model_dump_json(indent=2))
+    if args.html:
+        from agent.render import render_html
+
+        _write(args.html, render_html(story))
+    print(
+        f"{story.id} rev {story.revision}: {story.review.status} by {story.review.reviewer}"
+        + (f"; written to {args.out}" if args.out and args.out != "-" else ""),
+        file=sys.stderr,
+    )
     return 0
 
 
@@ -103,6 +163,7 @@ def cmd_check(args: argparse.Namespace, settings: Settings) -> int:
 
     from pydantic import BaseModel, Field
 
+    from agent.llm.backends import make_backend
     from agent.llm.gateway import Gateway
     from agent.prompts import load_prompt
 
@@ -117,9 +178,9 @@ def cmd_check(args: argparse.Namespace, settings: Settings) -> int:
     prompt = load_prompt("check").render(evidence=evidence)
     with tempfile.TemporaryDirectory() as scratch:
         # A scratch cache: the check measures the model, not yesterday's answer.
-        gateway = Gateway.from_settings(
-            settings.model_copy(update={"cache": True, "data_dir": Path(scratch)})
-        )
+        scratch_cache = settings.model_copy(update={"cache": True, "data_dir": Path(scratch)})
+        # The model is the configured one (and its CPU probe is kept in the real data dir).
+        gateway = Gateway.from_settings(scratch_cache, backend=make_backend(settings))
         for label in ("model call", "repeat"):
             result = gateway.structured(prompt, Headline, max_tokens=60)
             usage = result.usage
@@ -141,7 +202,9 @@ def build_parser() -> argparse.ArgumentParser:
         description="Neutral, fact-checked news stories from clusters of articles.",
     )
     parser.add_argument(
-        "--no-cache", action="store_true", help="do not read or write the model response cache"
+        "--no-cache",
+        action="store_true",
+        help="do not read or write the model response cache (anywhere on the line)",
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
@@ -158,6 +221,9 @@ def build_parser() -> argparse.ArgumentParser:
     draft.add_argument("--cluster-id", help="draft a cluster from the article store instead")
     draft.add_argument("--out", help="write the story JSON here (default: stdout)")
     draft.add_argument("--html", help="also write a self-contained HTML page here")
+    draft.add_argument(
+        "--quiet", action="store_true", help="no progress on stderr (the result line stays)"
+    )
     draft.set_defaults(func=cmd_draft)
 
     check = sub.add_parser("check", help="check the configured model answers (then from cache)")
@@ -165,11 +231,16 @@ def build_parser() -> argparse.ArgumentParser:
 
     review = sub.add_parser("review", help="show, approve, edit or reject a drafted story")
     review.add_argument("action", choices=["show", "approve", "edit", "reject"])
-    review.add_argument("thread_id", help="the review thread (the story's provenance.thread_id)")
+    review.add_argument(
+        "story_id", metavar="STORY_ID", help="the story's id (or its provenance.thread_id)"
+    )
     review.add_argument("--reviewer", default="editor", help="who decides (default: editor)")
     review.add_argument("--notes", default="", help="the editor's notes")
     review.add_argument("--changes", help="for edit: a JSON file of the fields to change")
-    review.add_argument("--out", help="write the story JSON here (default: stdout)")
+    review.add_argument(
+        "--out", help="write the story JSON here (`-` for stdout; show prints it by default)"
+    )
+    review.add_argument("--html", help="also write the story page here")
     review.set_defaults(func=cmd_review)
 
     for module in ("agent.store.cli", "evals.cli"):
@@ -183,12 +254,32 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+GLOBAL_SWITCHES = ("--no-cache",)
+"""Switches that apply to every command, accepted before or after the command's name."""
+
+
+def _split_global_switches(argv: Sequence[str]) -> tuple[set[str], list[str]]:
+    """Take the global switches out of argv (up to a `--`), wherever the user put them."""
+    found: set[str] = set()
+    rest: list[str] = []
+    for position, word in enumerate(argv):
+        if word == "--":
+            rest.extend(argv[position:])
+            break
+        if word in GLOBAL_SWITCHES:
+            found.add(word)
+        else:
+            rest.append(word)
+    return found, rest
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the storydesk command line; errors a user can fix print as one line."""
     parser = build_parser()
-    args = parser.parse_args(argv)
+    switches, words = _split_global_switches(sys.argv[1:] if argv is None else argv)
+    args = parser.parse_args(words)
     try:
-        settings = load_settings(cache=False if args.no_cache else None)
+        settings = load_settings(cache=False if "--no-cache" in switches else None)
         return int(args.func(args, settings) or 0)
     except StorydeskError as error:
         print(f"storydesk: error: {error}", file=sys.stderr)

@@ -1,59 +1,98 @@
-"""The graph's run-time context: what a run needs that is not state (settings, model, clock)."""
+"""The graph's run-time context: per-run settings, plus the shared resources a run uses.
+
+The run settings (revise bound, model verdicts, one-event check, evidence budget, "now") are
+JSON-able fields with environment defaults, so each run may set its own and LangGraph Studio
+can show them as a form. The resources (settings, the loaded model's gateway, the store) are
+owned by whoever runs the graph, `StoryAgent` as a rule, and are not part of the schema.
+"""
 
 from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Annotated, Any, Literal
+
+from pydantic.json_schema import SkipJsonSchema
 
 from agent.llm.gateway import Gateway
 from agent.settings import Settings, load_settings
 
 
 @dataclass
-class Context:
-    """Passed as `context=` when the graph runs; every field has a working default."""
+class Resources:
+    """What runs share: settings, the model gateway and the article store (optional)."""
 
-    settings: Settings | None = None
-    """Settings; default: read from the environment."""
+    settings: Settings
     gateway: Gateway | None = None
-    """The model gateway; default: built from the settings once per process."""
-    now: datetime | None = None
-    """"Now", timezone-aware, injected so dates and cassettes do not drift."""
+    """Built from the settings on first use when not given (loading a model takes seconds)."""
     store: Any | None = None
-    """The article store (agent.store.Store) for retrieve-by-id and finalize; optional."""
-    evidence_tokens: int | None = None
-    """Token budget for the evidence; default: derived from the model's context window."""
+    """The article store (agent.store.Store) for retrieve-by-id and finalize."""
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
-
-    def get_settings(self) -> Settings:
-        if self.settings is None:
-            self.settings = load_settings()
-        return self.settings
 
     def get_gateway(self) -> Gateway:
         with self._lock:
             if self.gateway is None:
-                self.gateway = _shared_gateway(self.get_settings())
+                self.gateway = Gateway.from_settings(self.settings)
             return self.gateway
 
+
+@dataclass
+class Context:
+    """Passed as `context=` when the graph runs; every field has a working default."""
+
+    max_revisions: int | None = None
+    """Revise rounds for failing claims; default STORYDESK_MAX_REVISIONS."""
+    model_verdicts: Literal["auto", "on", "off"] | None = None
+    """Ask the model about claims the rules leave open; default STORYDESK_MODEL_VERDICTS."""
+    one_event_check: bool | None = None
+    """Refuse a cluster of unrelated events; default STORYDESK_ONE_EVENT_CHECK."""
+    evidence_tokens: int | None = None
+    """Token budget for the evidence; default: derived from the model's context window."""
+    now: datetime | None = None
+    """"Now", timezone-aware, injected so dates and cassettes do not drift; default: the clock."""
+    resources: Annotated[Any, SkipJsonSchema()] = field(default=None, repr=False, compare=False)
+    """Resources of the caller; default: one set per process, from the environment."""
+
+    def get_resources(self) -> Resources:
+        if self.resources is None:
+            self.resources = _process_resources()
+        resources: Resources = self.resources
+        return resources
+
+    def get_settings(self) -> Settings:
+        """Return the settings of this run: the resources' settings with this run's overrides."""
+        overrides = {
+            name: value
+            for name in ("max_revisions", "model_verdicts", "one_event_check")
+            if (value := getattr(self, name)) is not None
+        }
+        settings = self.get_resources().settings
+        return settings.model_copy(update=overrides) if overrides else settings
+
+    def get_gateway(self) -> Gateway:
+        return self.get_resources().get_gateway()
+
+    @property
+    def store(self) -> Any | None:
+        return self.get_resources().store
+
     def get_now(self) -> datetime:
-        # Not stored when not given: the shared default context serves many runs.
         return self.now if self.now is not None else datetime.now(UTC)
 
 
-_GATEWAYS: dict[str, Gateway] = {}
-_GATEWAYS_LOCK = threading.Lock()
+_PROCESS: Resources | None = None
+_PROCESS_LOCK = threading.Lock()
 
 
-def _shared_gateway(settings: Settings) -> Gateway:
-    # Loading the embedded model takes seconds: share one gateway per distinct settings.
-    key = settings.model_dump_json()
-    with _GATEWAYS_LOCK:
-        if key not in _GATEWAYS:
-            _GATEWAYS[key] = Gateway.from_settings(settings)
-        return _GATEWAYS[key]
+def _process_resources() -> Resources:
+    # For a caller that brings none (langgraph dev, a bare graph.invoke): one set per process,
+    # so the model loads once; run settings still come per run through the Context fields.
+    global _PROCESS
+    with _PROCESS_LOCK:
+        if _PROCESS is None:
+            _PROCESS = Resources(settings=load_settings())
+        return _PROCESS
 
 
 def context_of(runtime: Any) -> Context:
@@ -62,8 +101,8 @@ def context_of(runtime: Any) -> Context:
     if isinstance(context, Context):
         return context
     if isinstance(context, dict):
-        return Context(**{k: v for k, v in context.items() if k in Context.__dataclass_fields__})
-    return _DEFAULT
-
-
-_DEFAULT = Context()
+        known = {k: v for k, v in context.items() if k in Context.__dataclass_fields__}
+        if isinstance(known.get("now"), str):
+            known["now"] = datetime.fromisoformat(known["now"])
+        return Context(**known)
+    return Context()

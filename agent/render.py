@@ -72,6 +72,25 @@ def _coverage(items: list[CoverageItem], side: str) -> str:
     return "<ul>" + "".join(rows) + "</ul>"
 
 
+def basis_line(story: Story) -> str:
+    """Say what the story rests on: distinct reports, outlets, and copies counted once."""
+    bias = story.bias
+    listed = sum(
+        len(getattr(story.coverage, side)) for side in ("left", "center", "right", "unrated")
+    )
+    copies = listed - bias.articles
+    line = (
+        f"Based on {bias.articles} distinct article{'s' if bias.articles != 1 else ''} "
+        f"from {bias.sources} outlet{'s' if bias.sources != 1 else ''}"
+    )
+    if copies > 0:
+        line += (
+            f" ({copies} syndicated cop{'ies' if copies != 1 else 'y'} of another outlet's "
+            "article, listed but counted once)"
+        )
+    return line + "."
+
+
 def render_html(story: Story) -> str:
     """Render the story as one HTML page with no external assets."""
     fc, bias = story.fact_check, story.bias
@@ -132,7 +151,7 @@ Distribution: Left {dist.left:g}%, Center {dist.center:g}%, Right {dist.right:g}
 {blindspot}
 <h2>Summary</h2>
 <p>{summary}</p>
-<p class="byline">Based on {bias.articles} article{"s" if bias.articles != 1 else ""} from {bias.sources} source{"s" if bias.sources != 1 else ""}. Prepared by storydesk ({escape(story.provenance.backend)}/{escape(story.provenance.model)}), revision {story.revision}, {escape(story.review.status.replace("_", " "))}{" by " + escape(story.review.reviewer) if story.review.reviewer else ""}.</p>
+<p class="byline">{escape(basis_line(story))} Prepared by storydesk ({escape(story.provenance.backend)}/{escape(story.provenance.model)}), revision {story.revision}, {escape(story.review.status.replace("_", " "))}{" by " + escape(story.review.reviewer) if story.review.reviewer else ""}.</p>
 <h2>Timeline of Events</h2>
 {timeline_html}
 <h2>Who Benefited</h2>

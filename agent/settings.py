@@ -78,6 +78,14 @@ class Settings(BaseSettings):
     n_threads: int | None = Field(
         default=None, validation_alias=AliasChoices("STORYDESK_N_THREADS", "n_threads")
     )
+    llama_repack: Literal["auto", "on", "off"] = Field(
+        default="auto",
+        validation_alias=AliasChoices("STORYDESK_LLAMA_REPACK", "llama_repack"),
+    )
+    """Let llama.cpp repack the local model's weights for this CPU's vector units: `auto` does,
+    except on CPUs with AMX, where repacked weights crash llama.cpp. Whatever the choice, the
+    first load on a machine proves it in a child process and falls back (or says what to set)."""
+
     temperature: float = Field(
         default=0.0,
         ge=0,
@@ -162,19 +170,24 @@ class Settings(BaseSettings):
         return self.database_url or f"sqlite:///{self.data_dir / 'storydesk.sqlite'}"
 
 
+    def find_evaldata(self, relative: str) -> Path | None:
+        """Return a file or folder of the evaluation data, or None where it is not there."""
+        base = self.evaldata_dir or _default_evaldata_dir()
+        path = Path(base).expanduser() / relative if base is not None else None
+        return path if path is not None and path.exists() else None
+
     def evaldata(self, relative: str, what: str) -> Path:
         """Return a file or folder of the evaluation data, or raise naming the setting."""
-        base = self.evaldata_dir or _default_evaldata_dir()
-        if base is None:
-            raise ConfigError(
-                f"no evaluation data for {what}: set STORYDESK_EVALDATA to the evaldata folder "
-                f"(it holds {relative}), or give the path as an argument"
+        path = self.find_evaldata(relative)
+        if path is None:
+            where = (
+                f"{self.evaldata_dir} (STORYDESK_EVALDATA) has no {relative}"
+                if self.evaldata_dir
+                else f"no evaluation data beside the checkout (../shared/evaldata/{relative})"
             )
-        path = Path(base).expanduser() / relative
-        if not path.exists():
             raise ConfigError(
-                f"{what}: {path} does not exist; set STORYDESK_EVALDATA to the evaldata folder "
-                f"that holds {relative}, or give the path as an argument"
+                f"{what}: {where}; set STORYDESK_EVALDATA to the evaldata folder, or give the "
+                "path as an argument"
             )
         return path
 

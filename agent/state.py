@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import operator
 from datetime import datetime
-from typing import Annotated, Any, TypedDict
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
+from typing_extensions import TypedDict  # pydantic (and so LangGraph Studio) needs it on 3.11
 
 from agent.schemas import Lean, Side
 

@@ -18,8 +18,15 @@ from evals.runner import ModelInfo, RunOptions, prompt_versions, run_eval
 from evals.tasks import Checker, Drafter
 
 REPO = Path(__file__).resolve().parent.parent
-DEFAULT_BABE = REPO.parent / "shared" / "evaldata" / "babe" / "babe_final_labels_SG1.csv"
-"""BABE SG1 beside the checkout (../shared/evaldata), used when it is there."""
+BABE_FILE = "babe/babe_final_labels_SG1.csv"
+"""BABE SG1 in the evaluation data (STORYDESK_EVALDATA), used when it is there."""
+DEFAULT_PATHS = {
+    "allsides": "allsides/roundups_dev.jsonl",
+    "timeline17": "timeline17",
+    "summedits": "summedits/summedits_news_dev.json",
+    "babe": BABE_FILE,
+}
+"""Where each dataset lies inside the evaluation data, when no PATH is given."""
 
 _HEADLINE = (
     "items", "errors", "refused", "seconds_total", "support_rate", "citation_validity",
@@ -110,8 +117,9 @@ def register(subparsers: Any) -> None:
     )
     run.add_argument("dataset", metavar="DATASET", help=f"one of: {', '.join(LOADERS)}")
     run.add_argument(
-        "path", metavar="PATH", type=Path,
-        help="the dataset: examples/ (a folder of cluster JSON), allsides/roundups_dev.jsonl, "
+        "path", metavar="PATH", type=Path, nargs="?",
+        help="the dataset (default: the project's examples/, or the dataset's file in "
+        "STORYDESK_EVALDATA): examples/ (a folder of cluster JSON), allsides/roundups_dev.jsonl, "
         "timeline17/ (t17_*.json), summedits/summedits_news_dev.json, "
         "babe/babe_final_labels_SG1.csv",
     )
@@ -121,7 +129,8 @@ def register(subparsers: Any) -> None:
     )
     run.add_argument(
         "--babe", type=Path, metavar="PATH",
-        help=f"BABE CSV for the loaded-language classifier (default: {DEFAULT_BABE} if present)",
+        help=f"BABE CSV for the loaded-language classifier (default: {BABE_FILE} in "
+        "STORYDESK_EVALDATA, if present)",
     )
     run.add_argument("--fresh", action="store_true", help="discard DIR's results, start over")
     run.add_argument(
@@ -192,13 +201,19 @@ def run_command(args: argparse.Namespace, settings: Settings) -> int:
     dataset = args.dataset
     if dataset not in LOADERS:
         raise InputError(f"unknown dataset {dataset!r}; choose one of {', '.join(LOADERS)}")
+    if args.path is None:
+        args.path = (
+            REPO / "examples"
+            if dataset == "examples"
+            else settings.evaldata(DEFAULT_PATHS[dataset], f"eval run {dataset}")
+        )
     if not args.path.exists():
         raise InputError(f"{args.path}: no such file or directory; pass the {dataset} data")
     babe = args.babe
     if babe is not None and not babe.is_file():
         raise InputError(f"--babe {babe}: no such file; pass the BABE SG1 CSV")
-    if babe is None and DEFAULT_BABE.is_file():
-        babe = DEFAULT_BABE
+    if babe is None:
+        babe = settings.find_evaldata(BABE_FILE)
     if args.deterministic and dataset != "summedits":
         raise InputError("--deterministic applies to summedits only")
     options = RunOptions(

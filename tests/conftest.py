@@ -18,6 +18,7 @@ import pytest
 from agent.llm.fake import FakeModel
 from agent.llm.gateway import Gateway
 from agent.settings import Settings
+from tests.isolation import pytest_pyfunc_call  # noqa: F401  (model tests run in a child)
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"

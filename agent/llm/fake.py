@@ -55,6 +55,11 @@ class FakeModel:
         self._responders[schema_name] = responder
         return self
 
+    def respond_to_all(self, responder: Responder) -> FakeModel:
+        """Answer every call that nothing more specific answers (e.g. with invalid output)."""
+        self._responders["*"] = responder
+        return self
+
     def identity(self) -> dict[str, Any]:
         return {"fake": True}
 
@@ -77,7 +82,7 @@ class FakeModel:
             queue = self._queues.get(schema_name)
             text = queue.pop(0) if queue else None
         if text is None:
-            responder = self._responders.get(schema_name)
+            responder = self._responders.get(schema_name) or self._responders.get("*")
             if responder is None:
                 raise AssertionError(
                     f"FakeModel has no answer queued for {schema_name}; enqueue one"

@@ -11,6 +11,7 @@ from langgraph.runtime import Runtime
 
 from agent.context import Context, context_of
 from agent.errors import ModelOutputError
+from agent.meter import blindspot_side, shares
 from agent.nodes.common import article_ids_of, evidence_of
 from agent.prompts import load_prompt
 from agent.schemas import (
@@ -31,11 +32,6 @@ from agent.schemas import (
 )
 from agent.state import Evidence, StoryState
 
-BLINDSPOT_SHARE = 10.0
-"""A side with at most this percentage of the rated articles barely covered the story."""
-BLINDSPOT_MIN_RATED = 3
-"""Below this many rated articles the meter says too little to call a blindspot."""
-
 
 def bias_meter(evidence: Evidence) -> Bias:
     """Count articles by side (syndicated copies once) and outlets."""
@@ -47,11 +43,7 @@ def bias_meter(evidence: Evidence) -> Bias:
             unrated += 1
         else:
             counts[article.side] += 1
-    rated = sum(counts.values())
-
-    def share(side: str) -> float:
-        return round(100.0 * counts[side] / rated, 1) if rated else 0.0
-
+    percent = shares(counts)
     return Bias(
         sources=len({a.outlet.strip().lower() for a in evidence.articles}),
         articles=len(originals),
@@ -59,7 +51,7 @@ def bias_meter(evidence: Evidence) -> Bias:
         center=counts["center"],
         right=counts["right"],
         unrated=unrated,
-        distribution=Distribution(left=share("left"), center=share("center"), right=share("right")),
+        distribution=Distribution(**percent),
     )
 
 
@@ -79,14 +71,8 @@ def coverage_of(evidence: Evidence) -> Coverage:
 
 
 def blindspot_of(bias: Bias) -> Side | None:
-    """The one side (left or right) that barely covered a story the other sides did."""
-    rated = bias.left + bias.center + bias.right
-    if rated < BLINDSPOT_MIN_RATED:
-        return None
-    low = [
-        side for side in ("left", "right") if getattr(bias.distribution, side) <= BLINDSPOT_SHARE
-    ]
-    return low[0] if len(low) == 1 else None  # type: ignore[return-value]
+    """The side (left or right) that barely covered the story: the meter's one rule."""
+    return blindspot_side({"left": bias.left, "center": bias.center, "right": bias.right})
 
 
 def provenance_of(state: Mapping[str, Any], context: Context, evidence: Evidence) -> Provenance:
@@ -110,7 +96,9 @@ def provenance_of(state: Mapping[str, Any], context: Context, evidence: Evidence
 
 
 def story_id(cluster_id: str, thread_id: str | None) -> str:
-    """One story per draft thread: redrafting a cluster makes a new story, not a clash."""
+    """One story per draft thread: the thread id is the story id (older threads map to one)."""
+    if thread_id and thread_id.startswith("story-"):
+        return thread_id
     suffix = thread_id.rsplit(":", 1)[-1] if thread_id and ":" in thread_id else thread_id
     return f"story-{cluster_id}" + (f"-{suffix}" if suffix else "")
 
@@ -125,6 +113,18 @@ def build_story(state: Mapping[str, Any], context: Context, thread_id: str | Non
         return article_ids_of(item.get("sentences", []))
 
     flags = [Flag.model_validate(f) for f in state.get("flags") or []]
+    outlets = {a.outlet.strip().lower() for a in evidence.originals()}
+    if len(outlets) == 1:
+        flags.append(
+            Flag(
+                kind="single_source",
+                section="sources",
+                message=(
+                    f"only one outlet ({evidence.originals()[0].outlet}) reported this story: "
+                    "nothing here is corroborated by another source; confirm it before publishing"
+                ),
+            )
+        )
     provenance = provenance_of(state, context, evidence)
     if thread_id:
         provenance = provenance.model_copy(update={"thread_id": thread_id})

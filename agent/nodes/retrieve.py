@@ -13,13 +13,10 @@ from agent.schemas import Cluster, parse_cluster
 from agent.state import StoryState
 
 
-def fill_leans(cluster: Cluster) -> Cluster:
+def fill_leans(cluster: Cluster, registry: Any) -> Cluster:
     """Give every article a lean: its own, else the source registry's by outlet or domain."""
     if all(article.lean for article in cluster.articles):
         return cluster
-    from agent.store.registry import SourceRegistry
-
-    registry = SourceRegistry.default()
     articles = [
         article
         if article.lean
@@ -31,19 +28,28 @@ def fill_leans(cluster: Cluster) -> Cluster:
 
 def retrieve(state: StoryState, runtime: Runtime[Context]) -> dict[str, Any]:
     """Load the cluster's articles (from the input, or the store by id)."""
-    context = context_of(runtime)
-    if state.get("cluster"):
-        cluster = parse_cluster(state["cluster"], "cluster")
-    elif state.get("cluster_id"):
-        store = context.store
-        if store is None:
-            from agent.store import open_store
+    from agent.store import open_store, stored_registry
 
-            store = open_store(context.get_settings())
-        cluster = store.get_cluster(state["cluster_id"])
-    else:
+    context = context_of(runtime)
+    if not (state.get("cluster") or state.get("cluster_id")):
         raise InputError("the graph needs a `cluster` or a `cluster_id` in its input")
-    cluster = fill_leans(cluster)
+    if context.store is not None:
+        registry = context.store.registry()
+        cluster = (
+            parse_cluster(state["cluster"], "cluster")
+            if state.get("cluster")
+            else context.store.get_cluster(state["cluster_id"])
+        )
+    elif state.get("cluster"):
+        # The same registry as a stored cluster gets (ratings imported into the store
+        # included), without creating a database for a file draft.
+        cluster = parse_cluster(state["cluster"], "cluster")
+        registry = stored_registry(context.get_settings())
+    else:
+        with open_store(context.get_settings()) as store:
+            cluster = store.get_cluster(state["cluster_id"])
+            registry = store.registry()
+    cluster = fill_leans(cluster, registry)
     return {
         "cluster": cluster.model_dump(mode="json"),
         "cluster_id": cluster.id,

@@ -136,14 +136,17 @@ def human_review(state: StoryState, runtime: Runtime[Context]) -> dict[str, Any]
 def finalize(state: StoryState, runtime: Runtime[Context]) -> dict[str, Any]:
     """Store every revision of the reviewed story (never overwriting one)."""
     context = context_of(runtime)
-    store = context.store
-    if store is None:
-        from agent.store import open_store
-
-        store = open_store(context.get_settings())
     latest: dict[int, dict[str, Any]] = {}
     for data in state.get("history") or []:
         latest[data["revision"]] = data  # a revision's last state: drafted, then reviewed
-    for _, data in sorted(latest.items()):
-        store.save_story(Story.model_validate(data))
+    stories = [Story.model_validate(data) for _, data in sorted(latest.items())]
+    if context.store is not None:
+        for story in stories:
+            context.store.save_story(story)
+        return {}
+    from agent.store import open_store
+
+    with open_store(context.get_settings()) as store:
+        for story in stories:
+            store.save_story(story)
     return {}

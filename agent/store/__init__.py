@@ -6,8 +6,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+from agent.meter import blindspot_side
 from agent.settings import Settings
-from agent.store.blindspot import BlindspotReport, blindspot_side
+from agent.store.blindspot import BlindspotReport
 from agent.store.db import make_engine, migrate
 from agent.store.registry import SourceRecord, SourceRegistry
 from agent.store.store import ClusterSummary, RelatedStory, Store
@@ -20,6 +23,19 @@ def open_store(settings: Settings) -> Store:
     return Store(engine)
 
 
+def stored_registry(settings: Settings) -> SourceRegistry:
+    """Return the source registry with the store's imported ratings, if the store exists.
+
+    A SQLite store that was never created holds no imports: the packaged registry answers, and
+    no database file is made for it.
+    """
+    url = settings.db_url
+    if url.startswith("sqlite:///") and not Path(url.removeprefix("sqlite:///")).is_file():
+        return SourceRegistry.default()
+    with open_store(settings) as store:
+        return store.registry()
+
+
 __all__ = [
     "BlindspotReport",
     "ClusterSummary",
@@ -29,4 +45,5 @@ __all__ = [
     "Store",
     "blindspot_side",
     "open_store",
+    "stored_registry",
 ]

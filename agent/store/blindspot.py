@@ -1,7 +1,7 @@
 """Blindspots: stories one side of the spectrum barely covers.
 
-A side "barely covered" a story when at most `max_share` of its rated articles come from that
-side while the opposite side wrote at least `min_opposite` of them. Whether that means the
+Which side "barely covered" a story is the meter's one rule (`agent.meter.blindspot_side`), the
+same the story page uses. Whether that means the
 side ignored the story or the store simply holds few feeds from it is a different question,
 so the report also says how many rated outlets of each side the store holds, overall and
 publishing around the story's dates.
@@ -9,43 +9,15 @@ publishing around the story's dates.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from agent.meter import BLINDSPOT_MIN_RATED, blindspot_side
 from agent.schemas import Side
 
-MIN_RATED = 3
-"""Rated articles (syndicated copies once) below which no blindspot is called."""
-MAX_SHARE = 0.1
-"""A side with at most this share of the rated articles barely covered the story."""
-MIN_OPPOSITE = 0.5
-"""...provided the opposite side wrote at least this share."""
 MIN_OUTLETS = 2
 """Rated outlets of a side, publishing around the story's dates, needed to trust a blindspot."""
-
-_OPPOSITE: dict[Side, Side] = {"left": "right", "right": "left"}
-
-
-def blindspot_side(
-    counts: Mapping[str, int],
-    *,
-    min_rated: int = MIN_RATED,
-    max_share: float = MAX_SHARE,
-    min_opposite: float = MIN_OPPOSITE,
-) -> Side | None:
-    """Return the side that barely covered a story, from its articles per side, or None."""
-    rated = sum(counts.get(side, 0) for side in ("left", "center", "right"))
-    if rated < min_rated:
-        return None
-    for side, opposite in _OPPOSITE.items():
-        if (
-            counts.get(side, 0) <= max_share * rated
-            and counts.get(opposite, 0) >= min_opposite * rated
-        ):
-            return side
-    return None
 
 
 class SideCounts(BaseModel):
@@ -83,11 +55,11 @@ def judge(
     counts = articles.model_dump()
     rated = sum(counts.values())
     side = blindspot_side(counts)
-    if rated < MIN_RATED:
+    if side is None and rated < BLINDSPOT_MIN_RATED:
         verdict: Literal["blindspot", "missing feeds", "balanced", "too few articles"] = (
             "too few articles"
         )
-        note = f"only {rated} rated article(s); a blindspot needs at least {MIN_RATED}"
+        note = f"only {rated} rated article(s); a blindspot needs at least {BLINDSPOT_MIN_RATED}"
     elif side is None:
         verdict = "balanced"
         note = "no side is missing from the coverage"

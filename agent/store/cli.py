@@ -345,13 +345,14 @@ def cmd_clusters(args: argparse.Namespace, settings: Settings) -> int:
     """List clusters, most recent first."""
     from agent.store import open_store
 
-    store = open_store(settings)
-    try:
+    # JSON is complete unless the user limits it; the listing shows 50 unless told otherwise.
+    limit = args.limit if args.limit is not None else (0 if args.json else 50)
+    with open_store(settings) as store:
         clusters = store.list_clusters(
-            limit=args.limit or None, since=args.since, min_articles=args.min_articles
+            limit=limit + 1 if limit else None, since=args.since, min_articles=args.min_articles
         )
-    finally:
-        store.close()
+    more = bool(limit) and len(clusters) > limit
+    clusters = clusters[:limit] if limit else clusters
     if args.json:
         json.dump([cluster.as_json() for cluster in clusters], _out(), indent=2, ensure_ascii=False)
         print(file=_out())
@@ -361,9 +362,13 @@ def cmd_clusters(args: argparse.Namespace, settings: Settings) -> int:
         print("no clusters yet; run `storydesk ingest PATH` then `storydesk cluster`", file=out)
         return 0
     for cluster in clusters:
+        copies = len(cluster.articles) - cluster.unique_size
+        counted = f"{len(cluster.articles)} article(s)"
+        if copies > 0:
+            copy = "a syndicated copy" if copies == 1 else "syndicated copies"
+            counted += f", {copies} {copy} counted once"
         print(
-            f"{cluster.id}  ({cluster.unique_size} article(s), last {cluster.last_at:%Y-%m-%d})"
-            f"  {cluster.title}",
+            f"{cluster.id}  ({counted}, last {cluster.last_at:%Y-%m-%d})  {cluster.title}",
             file=out,
         )
         for article in cluster.articles:
@@ -373,6 +378,8 @@ def cmd_clusters(args: argparse.Namespace, settings: Settings) -> int:
                 f"{article.title[:60]}{copy}",
                 file=out,
             )
+    if more:
+        print(f"(the {limit} most recent; --limit 0 lists all)", file=out)
     return 0
 
 
@@ -577,7 +584,9 @@ def register(subparsers: Any) -> None:
         action="store_true",
         help='print [{"id", "title", "articles": [{"id", "outlet", "title", "url", "lean"}]}]',
     )
-    clusters.add_argument("--limit", type=int, default=50, help="how many (0 = all; default 50)")
+    clusters.add_argument(
+        "--limit", type=int, default=None, help="how many (0 = all; default 50, all with --json)"
+    )
     clusters.add_argument("--since", type=_when, default=None, help="only clusters active since")
     clusters.add_argument("--min-articles", type=_positive, default=1)
     clusters.set_defaults(func=cmd_clusters)

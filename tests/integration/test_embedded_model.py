@@ -57,3 +57,29 @@ def test_a_small_eval_produces_its_report(data_dir: Path, tmp_path: Path, capsys
     assert (out / "report.html").stat().st_size > 1000 and (out / "report.md").exists()
     html = (out / "report.html").read_text()
     assert "<svg" in html and "http://" not in html.replace("http://www.w3.org", "")
+
+
+def test_the_readmes_draft_command(tmp_path: Path) -> None:
+    """The README's first command, as a user runs it: the console script, the embedded model."""
+    import os
+    import subprocess
+    import sys
+
+    from agent.schemas import Story
+
+    root = Path(__file__).resolve().parents[2]
+    story, html = tmp_path / "story.json", tmp_path / "story.html"
+    done = subprocess.run(
+        [str(Path(sys.executable).with_name("storydesk")), "draft", "examples/koizumi-hegseth.json",
+         "--out", str(story), "--html", str(html)],
+        cwd=root, env={**os.environ, "STORYDESK_DATA_DIR": str(tmp_path / "data")},
+        capture_output=True, text=True, timeout=900, check=False,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    drafted = Story.model_validate_json(story.read_text())
+    assert drafted.review.status == "needs_review" and drafted.provenance.backend == "local"
+    assert drafted.provenance.tokens.completion > 0
+    assert html.read_text().startswith("<!doctype html>")
+    last = done.stderr.strip().splitlines()[-1]
+    assert last.startswith(f"drafted {drafted.id} rev 1 (needs_review)")
+    assert (tmp_path / "data" / "model-probe.json").is_file()  # the CPU probe ran and was kept

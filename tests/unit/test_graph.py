@@ -178,7 +178,7 @@ def test_provenance_records_prompts_tokens_and_thread(settings: Settings) -> Non
     assert all(re.fullmatch(r"\d+\+[0-9a-f]{64}", v) for v in p.prompts.values())
     assert p.tokens.prompt > 0 and p.tokens.completion > 0
     assert p.article_ids == ["a1", "a2", "a3", "a4", "a5"]
-    assert p.thread_id and p.thread_id.startswith("c-2026-01-15-koizumi-hegseth:")
+    assert p.thread_id == story.id and story.id.startswith("story-c-2026-01-15-koizumi-hegseth-")
     assert p.created_at == NOW
 
 
@@ -377,7 +377,7 @@ def test_bad_decisions_are_refused_clearly(settings: Settings) -> None:
     story = agent.draft(cluster_of("koizumi-hegseth"))
     with pytest.raises(InputError, match="approve, edit or reject"):
         agent.review(story.provenance.thread_id, {"action": "publish", "reviewer": "x"})
-    with pytest.raises(InputError, match="no draft thread"):
+    with pytest.raises(InputError, match="no draft"):
         agent.review("nope:123", {"action": "approve", "reviewer": "x"})
     with pytest.raises(InputError, match="may change"):
         agent.review(
@@ -398,10 +398,10 @@ def test_cli_draft_writes_story_and_html(
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    from agent import api, cli
+    from agent import cli
 
     fake = scripted(FakeModel())
-    monkeypatch.setattr(api, "_shared_gateway", lambda s: Gateway(fake))
+    monkeypatch.setattr(Gateway, "from_settings", staticmethod(lambda s: Gateway(fake)))
     out, html = tmp_path / "story.json", tmp_path / "story.html"
     assert (
         cli.main(["draft", "examples/koizumi-hegseth.json", "--out", str(out), "--html", str(html)])
@@ -447,7 +447,7 @@ def test_draft_a_cluster_from_the_store(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     """Articles in, clusters formed, a stored cluster drafted by id: the editors' path."""
-    from agent import api, cli
+    from agent import cli
 
     articles = example("koizumi-hegseth")["articles"]
     path = tmp_path / "articles.jsonl"
@@ -465,7 +465,7 @@ def test_draft_a_cluster_from_the_store(
         "a5",
     }
     fake = scripted(FakeModel())
-    monkeypatch.setattr(api, "_shared_gateway", lambda s: Gateway(fake))
+    monkeypatch.setattr(Gateway, "from_settings", staticmethod(lambda s: Gateway(fake)))
     out = tmp_path / "story.json"
     assert cli.main(["draft", "--cluster-id", listed[0]["id"], "--out", str(out)]) == 0
     story = Story.model_validate(json.loads(out.read_text()))

@@ -12,6 +12,7 @@ from agent.errors import ClusterRefused
 from agent.nodes.retrieve import fill_leans
 from agent.nodes.screen import build_evidence, estimate_tokens, event_groups
 from agent.schemas import Article, parse_cluster
+from agent.store.registry import SourceRegistry
 from tests.conftest import example
 
 ALLSIDES = (
@@ -49,7 +50,7 @@ def test_budget_keeps_every_lead_and_stays_within_it() -> None:
 
 
 def test_leans_come_from_the_registry_when_missing() -> None:
-    cluster = fill_leans(parse_cluster(example("koizumi-hegseth")))
+    cluster = fill_leans(parse_cluster(example("koizumi-hegseth")), SourceRegistry.default())
     leans = {a.id: a.lean for a in cluster.articles}
     assert leans["a2"] == "center" and leans["a4"] == "center" and leans["a5"] == "center"
 

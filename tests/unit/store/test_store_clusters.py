@@ -161,7 +161,9 @@ def test_blindspot_side_rule() -> None:
     assert blindspot_side({"left": 5, "center": 2, "right": 0}) == "right"
     assert blindspot_side({"left": 0, "center": 1, "right": 4}) == "left"
     assert blindspot_side({"left": 3, "center": 2, "right": 3}) is None
-    assert blindspot_side({"left": 2, "right": 0}) is None
+    assert blindspot_side({"left": 2, "right": 0}) == "right"  # one side covered it alone
+    assert blindspot_side({"left": 1, "center": 1}) is None  # too few rated, not one side alone
+    assert blindspot_side({"left": 0, "center": 6, "right": 4}) == "left"
     assert blindspot_side({"center": 9}) is None
 
 
