@@ -1,7 +1,7 @@
 """The story graph: from a cluster of articles to a fact-checked story for review.
 
 retrieve -> screen -> (draft_summary | extract_timeline | assess_impact | classify) -> fact_check
--> (revise -> fact_check)* -> assemble -> human_review (interrupt) -> finalize
+-> (revise -> fact_check)* -> settle -> assemble -> human_review (interrupt) -> finalize
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from agent.nodes.retrieve import retrieve
 from agent.nodes.review import finalize, human_review
 from agent.nodes.revise import revise
 from agent.nodes.screen import screen
+from agent.nodes.settle import settle
 from agent.nodes.summary import draft_summary
 from agent.nodes.timeline import extract_timeline
 from agent.routing import route_after_fact_check, route_after_review
@@ -38,6 +39,7 @@ def build_graph() -> StateGraph[StoryState, Context, InputState, OutputState]:
     builder.add_node("classify", classify)
     builder.add_node("fact_check", fact_check)
     builder.add_node("revise", revise)
+    builder.add_node("settle", settle)
     builder.add_node("assemble", assemble)
     builder.add_node("human_review", human_review)
     builder.add_node("finalize", finalize)
@@ -48,8 +50,9 @@ def build_graph() -> StateGraph[StoryState, Context, InputState, OutputState]:
         builder.add_edge("screen", drafter)
     # The four drafters run in one superstep; fact_check waits for all of them.
     builder.add_edge(list(DRAFTERS), "fact_check")
-    builder.add_conditional_edges("fact_check", route_after_fact_check, ["revise", "assemble"])
+    builder.add_conditional_edges("fact_check", route_after_fact_check, ["revise", "settle"])
     builder.add_edge("revise", "fact_check")
+    builder.add_edge("settle", "assemble")
     builder.add_edge("assemble", "human_review")
     builder.add_conditional_edges("human_review", route_after_review, ["human_review", "finalize"])
     builder.add_edge("finalize", END)

@@ -6,19 +6,22 @@ from typing import Literal
 
 from langgraph.runtime import Runtime
 
+from agent.checks.claims import failing
 from agent.context import Context, context_of
-from agent.nodes.fact_check import failing
 from agent.state import StoryState
 
 
 def route_after_fact_check(
     state: StoryState, runtime: Runtime[Context]
-) -> Literal["revise", "assemble"]:
-    """Revise while claims fail and the bound allows; otherwise assemble."""
+) -> Literal["revise", "settle"]:
+    """Revise while claims fail and the bound allows; otherwise settle what is left.
+
+    The bound lives here and nowhere else: settle is the node for "the bound is reached".
+    """
     bound = context_of(runtime).get_settings().max_revisions
     if failing(state.get("fact_check") or {}) and state.get("revisions", 0) < bound:
         return "revise"
-    return "assemble"
+    return "settle"
 
 
 def route_after_review(state: StoryState) -> Literal["human_review", "finalize"]:

@@ -9,9 +9,10 @@ from typing import Any
 from langgraph.config import get_config
 from langgraph.runtime import Runtime
 
+from agent.checks.evidence import Evidence
+from agent.checks.meter import blindspot_side, shares
 from agent.context import Context, context_of
 from agent.errors import ModelOutputError
-from agent.meter import blindspot_side, shares
 from agent.nodes.common import article_ids_of, evidence_of
 from agent.prompts import load_prompt
 from agent.schemas import (
@@ -30,7 +31,7 @@ from agent.schemas import (
     TimelineEvent,
     Tokens,
 )
-from agent.state import Evidence, StoryState
+from agent.state import StoryState
 
 
 def bias_meter(evidence: Evidence) -> Bias:

@@ -7,13 +7,14 @@ from typing import Any
 from langgraph.runtime import Runtime
 from pydantic import BaseModel, Field
 
+from agent.checks.claims import fallback_title
+from agent.checks.evidence import Evidence
+from agent.checks.text import words
 from agent.context import Context, context_of
-from agent.neutrality import loaded_words
 from agent.nodes.common import evidence_of, try_ask, with_prefix
 from agent.prompts import load_prompt
 from agent.schemas import CATEGORIES, Category, Sentiment
-from agent.state import Evidence, StoryState
-from agent.text import words
+from agent.state import StoryState
 
 
 class Classification(BaseModel):
@@ -22,13 +23,6 @@ class Classification(BaseModel):
     title: str = Field(min_length=3, max_length=120)
     category: Category
     sentiment: Sentiment
-
-
-def fallback_title(evidence: Evidence) -> str:
-    """A source's headline without loaded words: a center-rated outlet's first, else any."""
-    originals = evidence.originals()
-    ranked = sorted(originals, key=lambda a: (bool(loaded_words(a.title)), a.side != "center"))
-    return ranked[0].title
 
 
 _NEGATIVE = frozenset(

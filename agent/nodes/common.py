@@ -7,11 +7,13 @@ from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel
 
+from agent.checks.evidence import Evidence
+from agent.checks.factcheck import Source, VerdictName, Verifier
 from agent.context import Context
 from agent.errors import ModelOutputError
-from agent.llm.gateway import LLMResult
+from agent.llm.gateway import Gateway, LLMResult
 from agent.prompts import RenderedPrompt, load_prompt
-from agent.state import CallRecord, Evidence
+from agent.state import CallRecord
 
 T = TypeVar("T", bound=BaseModel)
 
@@ -130,3 +132,40 @@ def article_ids_of(sentence_ids: list[str]) -> list[str]:
     for sentence_id in sentence_ids:
         seen.setdefault(sentence_id.rsplit(".s", 1)[0], None)
     return list(seen)
+
+
+class VerifyAnswer(BaseModel):
+    verdict: Literal["supported", "contradicted", "unsupported"]
+
+
+def model_verifier(gateway: Gateway, calls: list[CallRecord] | None = None) -> Verifier:
+    """A verifier that asks the model, for claims the rules could not settle.
+
+    Verdicts are remembered per (claim, evidence): the final round re-checks settled claims
+    after a fallback, and must not ask the model again about the ones it already judged.
+    """
+    asked: dict[tuple[str, tuple[str, ...]], tuple[VerdictName, str]] = {}
+
+    def verify(claim: str, evidence: list[Source]) -> tuple[VerdictName, str]:
+        key = (claim, tuple(s.sentence_id for s in evidence))
+        if key not in asked:
+            asked[key] = ask_model(claim, evidence)
+        return asked[key]
+
+    def ask_model(claim: str, evidence: list[Source]) -> tuple[VerdictName, str]:
+        prompt = load_prompt("verify").render(
+            claim=claim, evidence="\n".join(f"- {s.text}" for s in evidence)
+        )
+        try:
+            result = gateway.structured(prompt, VerifyAnswer, max_tokens=20)
+        except ModelOutputError as error:
+            if calls is not None:
+                calls.append(failed_record("fact_check", prompt, error))
+            return "unsupported", "the rules could not settle it and the model gave no verdict"
+        if calls is not None:
+            calls.append(record("fact_check", result))
+        verdict = result.value.verdict
+        reason = "" if verdict == "supported" else f"the model judged it {verdict}"
+        return verdict, reason
+
+    return verify

@@ -7,11 +7,12 @@ from typing import Any
 from langgraph.runtime import Runtime
 from pydantic import BaseModel, Field, create_model
 
+from agent.checks.evidence import Evidence
+from agent.checks.text import is_prose
 from agent.context import Context, context_of
 from agent.nodes.common import evidence_of, id_enum, try_ask, with_prefix
-from agent.nodes.summary import is_prose
 from agent.prompts import load_prompt
-from agent.state import Evidence, StoryState
+from agent.state import StoryState
 
 NOT_ENOUGH = {
     "who_benefited": "Not enough evidence in the sources to say who benefited.",

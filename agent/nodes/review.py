@@ -9,13 +9,14 @@ from langgraph.runtime import Runtime
 from langgraph.types import interrupt
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from agent.checks.claims import run_checks, sources_of, to_fact_check
+from agent.checks.evidence import Evidence
+from agent.checks.factcheck import Source, best_matches
 from agent.context import Context, context_of
 from agent.errors import InputError
-from agent.factcheck import Source, best_matches
 from agent.nodes.common import evidence_of
-from agent.nodes.fact_check import run_checks, sources_of, to_fact_check
 from agent.schemas import Flag, Story
-from agent.state import Evidence, StoryState
+from agent.state import StoryState
 
 EDITABLE = (
     "title",

@@ -7,12 +7,12 @@ from typing import Any
 from langgraph.runtime import Runtime
 from pydantic import BaseModel, Field
 
+from agent.checks.claims import failing, sources_of
+from agent.checks.factcheck import best_matches
+from agent.checks.text import is_prose
 from agent.context import Context, context_of
 from agent.errors import ModelOutputError
-from agent.factcheck import best_matches
 from agent.nodes.common import evidence_of, failed_record, record
-from agent.nodes.fact_check import failing, sources_of
-from agent.nodes.summary import is_prose
 from agent.prompts import load_prompt
 from agent.state import StoryState
 

@@ -8,12 +8,13 @@ from typing import Any
 
 from langgraph.runtime import Runtime
 
+from agent.checks.dedup import syndicated_duplicates
+from agent.checks.evidence import Evidence, EvidenceArticle, Sentence
+from agent.checks.text import content_words, names, split_sentences
 from agent.context import Context, context_of
-from agent.dedup import syndicated_duplicates
 from agent.errors import ClusterRefused, ConfigError
 from agent.schemas import Article, Cluster, side_of
-from agent.state import Evidence, EvidenceArticle, Sentence, StoryState
-from agent.text import content_words, names, split_sentences
+from agent.state import StoryState
 
 # Two articles are about the same event when their words or their names overlap this much.
 # Tuned on the AllSides dev roundups: 1 of 119 real clusters refused, 97% of clusters with one

@@ -7,11 +7,12 @@ from typing import Any
 from langgraph.runtime import Runtime
 from pydantic import BaseModel, Field, create_model
 
+from agent.checks.evidence import Evidence
+from agent.checks.text import is_prose, normalize
 from agent.context import Context, context_of
 from agent.nodes.common import evidence_of, id_enum, try_ask, with_prefix
 from agent.prompts import load_prompt
-from agent.state import Evidence, StoryState
-from agent.text import normalize, words
+from agent.state import StoryState
 
 MAX_SENTENCES = 5
 MIN_SENTENCES = 3
@@ -29,11 +30,6 @@ def summary_model(evidence: Evidence) -> type[BaseModel]:
         "SummaryDraft",
         sentences=(list[item], Field(min_length=1, max_length=MAX_SENTENCES)),  # type: ignore[valid-type]
     )
-
-
-def is_prose(text: str, minimum_words: int = 4) -> bool:
-    """True for a real sentence: enough words, not just a date or a list of ids."""
-    return len([w for w in words(text) if len(w) > 1]) >= minimum_words
 
 
 def lead_summary(evidence: Evidence, limit: int = 3) -> list[dict[str, Any]]:

@@ -8,13 +8,13 @@ from typing import Any
 from langgraph.runtime import Runtime
 from pydantic import BaseModel, Field, create_model
 
+from agent.checks.dates import find_dates
+from agent.checks.evidence import Evidence
+from agent.checks.text import content_words, is_prose, jaccard, numbers
 from agent.context import Context, context_of
-from agent.dates import find_dates
 from agent.nodes.common import evidence_of, id_enum, try_ask, with_prefix
-from agent.nodes.summary import is_prose
 from agent.prompts import load_prompt
-from agent.state import Evidence, StoryState
-from agent.text import content_words, jaccard, numbers
+from agent.state import StoryState
 
 MAX_CANDIDATES = 14
 MAX_EVENTS = 8

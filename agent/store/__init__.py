@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from agent.meter import blindspot_side
+from agent.checks.meter import blindspot_side
 from agent.settings import Settings
 from agent.store.blindspot import BlindspotReport
 from agent.store.db import make_engine, migrate
-from agent.store.registry import SourceRecord, SourceRegistry
+from agent.store.sources import SourceRecord, SourceRegistry
 from agent.store.store import ClusterSummary, RelatedStory, Store
 
 

@@ -1,7 +1,7 @@
 """Blindspots: stories one side of the spectrum barely covers.
 
-Which side "barely covered" a story is the meter's one rule (`agent.meter.blindspot_side`), the
-same the story page uses. Whether that means the
+Which side "barely covered" a story is the meter's one rule (`agent.checks.meter.blindspot_side`),
+the same the story page uses. Whether that means the
 side ignored the story or the store simply holds few feeds from it is a different question,
 so the report also says how many rated outlets of each side the store holds, overall and
 publishing around the story's dates.
@@ -13,7 +13,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from agent.meter import BLINDSPOT_MIN_RATED, blindspot_side
+from agent.checks.meter import BLINDSPOT_MIN_RATED, blindspot_side
 from agent.schemas import Side
 
 MIN_OUTLETS = 2

@@ -4,20 +4,17 @@ from __future__ import annotations
 
 import json
 import math
-import uuid
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, timezone
-from typing import TYPE_CHECKING, Any, cast
+from typing import Any, cast
 
 from sqlalchemy import (
     Connection,
     Engine,
     Table,
     and_,
-    bindparam,
-    delete,
     func,
     insert,
     select,
@@ -40,10 +37,7 @@ from agent.store.models import (
     TermStat,
     utcnow,
 )
-from agent.store.registry import SourceRecord, SourceRegistry, normalize_name
-
-if TYPE_CHECKING:
-    from agent.store.workers import Helper
+from agent.store.sources import SourceRecord, SourceRegistry, normalize_name
 
 ARTICLES = cast(Table, ArticleRow.__table__)
 CLUSTERS = cast(Table, ClusterRow.__table__)
@@ -285,7 +279,7 @@ class Store:
 
     # ------------------------------------------------------------------- clusters
 
-    def _cluster_row(self, connection: Connection, cluster_id: str) -> Any:
+    def cluster_row(self, connection: Connection, cluster_id: str) -> Any:
         row = (
             connection.execute(select(CLUSTERS).where(CLUSTERS.c.id == cluster_id))
             .mappings()
@@ -302,7 +296,7 @@ class Store:
             )
         return row
 
-    def _member_rows(self, connection: Connection, cluster_ids: Sequence[str]) -> list[Any]:
+    def member_rows(self, connection: Connection, cluster_ids: Sequence[str]) -> list[Any]:
         rows: list[Any] = []
         for part in chunks(list(cluster_ids)):
             rows.extend(
@@ -327,7 +321,7 @@ class Store:
         """Return a cluster with its articles, each with its lean."""
         registry = self.registry()
         with self.engine.connect() as connection:
-            row = self._cluster_row(connection, cluster_id)
+            row = self.cluster_row(connection, cluster_id)
             articles = (
                 connection.execute(
                     select(ARTICLES)
@@ -382,7 +376,7 @@ class Store:
         with self.engine.connect() as connection:
             rows = connection.execute(query).mappings().all()
             members = (
-                self._member_rows(connection, [row["id"] for row in rows]) if with_articles else []
+                self.member_rows(connection, [row["id"] for row in rows]) if with_articles else []
             )
         by_cluster: dict[str, list[ArticleSummary]] = defaultdict(list)
         for member in members:
@@ -415,8 +409,8 @@ class Store:
         """Return one cluster as listed, with its articles."""
         registry = self.registry()
         with self.engine.connect() as connection:
-            row = self._cluster_row(connection, cluster_id)
-            members = self._member_rows(connection, [cluster_id])
+            row = self.cluster_row(connection, cluster_id)
+            members = self.member_rows(connection, [cluster_id])
         return ClusterSummary(
             id=row["id"],
             title=row["title"],
@@ -442,7 +436,7 @@ class Store:
     def related(self, cluster_id: str, limit: int = 5) -> list[RelatedStory]:
         """Return clusters about the same subject within a month, closest first."""
         with self.engine.connect() as connection:
-            row = self._cluster_row(connection, cluster_id)
+            row = self.cluster_row(connection, cluster_id)
             mine: dict[str, float] = {
                 term: float(weight) for term, weight in (row["centroid"] or {}).items()
             }
@@ -502,8 +496,8 @@ class Store:
         """Report whether one side barely covered a cluster, and how many feeds each side has."""
         registry = self.registry()
         with self.engine.connect() as connection:
-            row = self._cluster_row(connection, cluster_id)
-            members = self._member_rows(connection, [cluster_id])
+            row = self.cluster_row(connection, cluster_id)
+            members = self.member_rows(connection, [cluster_id])
             window = timedelta(days=window_days)
             outlets_all = connection.execute(
                 select(ARTICLES.c.outlet, ARTICLES.c.domain, ARTICLES.c.lean).distinct()
@@ -544,106 +538,6 @@ class Store:
             outlets_by_side(outlets_near),
             window_days,
         )
-
-    # ------------------------------------------------------------------- editing clusters
-
-    def split_cluster(self, cluster_id: str, article_ids: Sequence[str]) -> str:
-        """Move some articles of a cluster into a new cluster; return the new cluster's id."""
-        from agent.store.pipeline import rebuild_clusters
-
-        wanted = list(dict.fromkeys(article_ids))
-        if not wanted:
-            raise InputError(
-                "name the articles to split off (their ids, as `storydesk clusters` lists them)"
-            )
-        with self.engine.begin() as connection:
-            self._cluster_row(connection, cluster_id)
-            members = {m["id"] for m in self._member_rows(connection, [cluster_id])}
-            missing = [a for a in wanted if a not in members]
-            if missing:
-                raise InputError(
-                    f"cluster {cluster_id!r} has no article {', '.join(map(repr, missing))}; "
-                    f"see its articles with `storydesk cluster show {cluster_id}`"
-                )
-            if len(wanted) == len(members):
-                raise InputError(
-                    f"that would move every article of {cluster_id!r}; leave at least one"
-                )
-            first = connection.execute(
-                select(ARTICLES.c.id, ARTICLES.c.title, ARTICLES.c.published_at)
-                .where(ARTICLES.c.id.in_(wanted))
-                .order_by(ARTICLES.c.published_at, ARTICLES.c.id)
-            ).first()
-            assert first is not None
-            from agent.store.clustering import new_cluster_id
-
-            new_id = new_cluster_id(
-                # Unique even when the same articles are split off again after a merge.
-                f"split:{cluster_id}:{first.id}:{uuid.uuid4().hex}",
-                first.title,
-                first.published_at.date().isoformat(),
-            )
-            now = utcnow()
-            connection.execute(
-                insert(CLUSTERS).values(
-                    id=new_id,
-                    title=first.title,
-                    status="active",
-                    merged_into=None,
-                    size=0,
-                    unique_size=0,
-                    first_at=first.published_at,
-                    last_at=first.published_at,
-                    mean_at=first.published_at,
-                    centroid={},
-                    title_score=0.0,
-                    edited=True,
-                    created_at=now,
-                    updated_at=now,
-                )
-            )
-            for part in chunks(wanted):
-                connection.execute(
-                    update(ARTICLES).where(ARTICLES.c.id.in_(part)).values(cluster_id=new_id)
-                )
-            rebuild_clusters(connection, [cluster_id, new_id], edited=True)
-        return new_id
-
-    def merge_clusters(self, target: str, others: Sequence[str]) -> str:
-        """Move the articles of `others` into `target`; the others record where they went."""
-        from agent.store.pipeline import rebuild_clusters
-
-        others = [other for other in dict.fromkeys(others) if other != target]
-        if not others:
-            raise InputError("name at least two different clusters to merge")
-        with self.engine.begin() as connection:
-            self._cluster_row(connection, target)
-            for other in others:
-                self._cluster_row(connection, other)
-            connection.execute(
-                update(ARTICLES).where(ARTICLES.c.cluster_id.in_(others)).values(cluster_id=target)
-            )
-            connection.execute(delete(CLUSTER_TERMS).where(CLUSTER_TERMS.c.cluster_id.in_(others)))
-            connection.execute(
-                update(CLUSTERS)
-                .where(CLUSTERS.c.id.in_(others))
-                .values(
-                    status="merged",
-                    merged_into=target,
-                    size=0,
-                    unique_size=0,
-                    edited=True,
-                    updated_at=utcnow(),
-                )
-            )
-            # Clusters merged earlier into one of `others` now point at the target directly.
-            connection.execute(
-                update(CLUSTERS)
-                .where(CLUSTERS.c.merged_into.in_(others))
-                .values(merged_into=target)
-            )
-            rebuild_clusters(connection, [target], edited=True)
-        return target
 
     # ------------------------------------------------------------------- stories
 
@@ -819,66 +713,3 @@ def _record_from_row(row: Any) -> SourceRecord:
         rating_url=row["rating_url"],
         kind=row["kind"],
     )
-
-
-def recompute_duplicates(
-    connection: Connection, cluster_ids: Sequence[str], helpers: Sequence[Helper] = ()
-) -> None:
-    """Mark syndicated copies inside each cluster and count each cluster's unique articles."""
-    from agent.store.workers import duplicates_batch
-
-    pending: list[Any] = []
-
-    def apply(
-        results: list[tuple[str, dict[str, str]]],
-        current: dict[str, str | None],
-        members: dict[str, list[str]],
-    ) -> None:
-        changes: list[dict[str, Any]] = []
-        sizes: list[dict[str, Any]] = []
-        for cluster, copies in results:
-            ids = members.get(cluster, [])
-            for article_id in ids:
-                if copies.get(article_id) != current[article_id]:
-                    changes.append({"b_id": article_id, "b_dup": copies.get(article_id)})
-            sizes.append({"b_id": cluster, "b_size": len(ids), "b_unique": len(ids) - len(copies)})
-        if changes:
-            connection.execute(
-                update(ARTICLES)
-                .where(ARTICLES.c.id == bindparam("b_id"))
-                .values(duplicate_of=bindparam("b_dup")),
-                changes,
-            )
-        if sizes:
-            connection.execute(
-                update(CLUSTERS)
-                .where(CLUSTERS.c.id == bindparam("b_id"))
-                .values(size=bindparam("b_size"), unique_size=bindparam("b_unique")),
-                sizes,
-            )
-
-    workers = len(helpers)
-    for index, part in enumerate(chunks(list(cluster_ids), 400)):
-        rows = connection.execute(
-            select(ARTICLES.c.id, ARTICLES.c.cluster_id, ARTICLES.c.text, ARTICLES.c.duplicate_of)
-            .where(ARTICLES.c.cluster_id.in_(part))
-            .order_by(ARTICLES.c.cluster_id, ARTICLES.c.published_at, ARTICLES.c.id)
-        ).all()
-        groups: dict[str, list[tuple[str, str]]] = {cluster: [] for cluster in part}
-        current: dict[str, str | None] = {}
-        for article_id, cluster, text, duplicate_of in rows:
-            groups[cluster].append((article_id, text))
-            current[article_id] = duplicate_of
-        members = {cluster: [a for a, _ in items] for cluster, items in groups.items()}
-        work = list(groups.items())
-        # With workers, this process takes its share of the chunks too.
-        if not helpers or index % (workers + 1) == workers:
-            apply(duplicates_batch(work), current, members)
-        else:
-            helper = helpers[index % (workers + 1)]
-            pending.append((helper.submit("duplicates", work), current, members))
-            if len(pending) > 4:
-                future, old_current, old_members = pending.pop(0)
-                apply(future.result(), old_current, old_members)
-    for future, old_current, old_members in pending:
-        apply(future.result(), old_current, old_members)

@@ -17,7 +17,7 @@ from pydantic import ValidationError
 
 from agent.errors import InputError
 from agent.schemas import Cluster, Lean, describe_validation_error
-from agent.store.registry import parse_lean
+from agent.store.sources import parse_lean
 from evals.datasets.base import EvalItem, EvalItems, read_jsonl, require_file
 
 DATASET = "allsides"

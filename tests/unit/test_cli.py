@@ -16,7 +16,7 @@ from agent.cli import _split_global_switches, main
 from agent.errors import InputError
 from agent.llm.fake import FakeModel
 from agent.llm.gateway import Gateway
-from agent.render import basis_line
+from agent.render.story import basis_line
 from agent.schemas import Story, parse_cluster
 from agent.settings import Settings
 from tests.conftest import NOW, ROOT, example

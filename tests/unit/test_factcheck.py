@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from agent.factcheck import Source, check_claim, find_conflicts, quantities
-from agent.neutrality import loaded_words
+from agent.checks.factcheck import Source, check_claim, find_conflicts, quantities
+from agent.checks.neutrality import loaded_words
 from agent.nodes.fact_check import check_summary
 
 PUB = datetime.fromisoformat("2026-01-16T09:00:00+09:00")

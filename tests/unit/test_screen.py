@@ -12,7 +12,7 @@ from agent.errors import ClusterRefused
 from agent.nodes.retrieve import fill_leans
 from agent.nodes.screen import build_evidence, estimate_tokens, event_groups
 from agent.schemas import Article, parse_cluster
-from agent.store.registry import SourceRegistry
+from agent.store.sources import SourceRegistry
 from tests.conftest import example
 
 ALLSIDES = (

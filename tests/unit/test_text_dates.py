@@ -6,8 +6,8 @@ from datetime import datetime
 
 import pytest
 
-from agent.dates import display_date, find_dates
-from agent.text import names, numbers, quotes, split_sentences
+from agent.checks.dates import display_date, find_dates
+from agent.checks.text import names, numbers, quotes, split_sentences
 
 PUB = datetime.fromisoformat("2026-01-16T09:00:00+09:00")  # a Friday
 

@@ -12,14 +12,15 @@ from sqlalchemy import select
 from store_helpers import article, make_story, write_jsonl
 
 from agent.errors import InputError
+from agent.intake.editing import merge_clusters, split_cluster
+from agent.intake.pipeline import ingest, run_clustering
 from agent.settings import Settings
 from agent.store import Store, open_store
 from agent.store.db import make_engine, migrate
-from agent.store.evaluation import DEFAULT_STREAM, evaluate
 from agent.store.models import metadata
-from agent.store.pipeline import ingest, run_clustering
-from agent.store.registry import SourceRecord
+from agent.store.sources import SourceRecord
 from agent.store.store import ARTICLES
+from evals.clustering import DEFAULT_STREAM, evaluate
 
 pytestmark = pytest.mark.postgres
 
@@ -99,9 +100,9 @@ def test_ingest_cluster_edit_and_report(pg_store: Store, tmp_path: Path) -> None
     after = _placed(pg_store)
     assert after["f9"] == ferry and all(after[k] == v for k, v in placed.items())
     # Editors split and merge.
-    new = pg_store.split_cluster(ferry, ["f2", "f3"])
+    new = split_cluster(pg_store, ferry, ["f2", "f3"])
     assert _placed(pg_store)["f2"] == new
-    pg_store.merge_clusters(ferry, [new])
+    merge_clusters(pg_store, ferry, [new])
     with pytest.raises(InputError, match="was merged into"):
         pg_store.get_cluster(new)
     assert pg_store.cluster_summary(ferry).size == 7
@@ -144,7 +145,7 @@ def test_clustering_quality_is_the_same_on_postgresql(pg_url: str) -> None:
 
 
 def test_one_clustering_run_at_a_time_on_postgresql(pg_store: Store, tmp_path: Path) -> None:
-    from agent.store.pipeline import exclusive_run
+    from agent.intake.pipeline import exclusive_run
 
     ingest(pg_store, [str(write_jsonl(tmp_path / "a.jsonl", [article("f1", "ferry")]))])
     other = make_engine(str(pg_store.engine.url.render_as_string(hide_password=False)))

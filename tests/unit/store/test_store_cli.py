@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from store_helpers import article, write_jsonl
 
+from agent.cli.intake import register
 from agent.errors import InputError
 from agent.settings import Settings
-from agent.store.cli import register
 
 
 def run(settings: Settings, *argv: str) -> int:
@@ -114,11 +114,8 @@ def test_cluster_eval_on_a_small_roundup_file(
         run(settings, "cluster", "eval", str(tmp_path / "missing.jsonl"))
 
 
-def test_register_extends_an_existing_bench_command() -> None:
-    parser = argparse.ArgumentParser(prog="storydesk")
-    sub = parser.add_subparsers(dest="command")
-    bench = sub.add_parser("bench")
-    bench.add_subparsers(dest="bench_command").add_parser("draft")
-    register(sub)
-    args = parser.parse_args(["bench", "cluster", "--n", "1000", "--n", "10,000"])
+def test_bench_cluster_is_a_benchmark_of_the_bench_group() -> None:
+    from agent.cli import build_parser
+
+    args = build_parser().parse_args(["bench", "cluster", "--n", "1000", "--n", "10,000"])
     assert args.n == [1000, 10000]

@@ -11,11 +11,12 @@ from sqlalchemy import select
 from store_helpers import article, write_jsonl
 
 from agent.errors import InputError
+from agent.intake.clustering import Clusterer
+from agent.intake.editing import merge_clusters, split_cluster
+from agent.intake.features import Analyzer, vectorize
+from agent.intake.pipeline import ingest, run_clustering
 from agent.settings import Settings
 from agent.store import Store, blindspot_side
-from agent.store.clustering import Clusterer
-from agent.store.features import Analyzer, vectorize
-from agent.store.pipeline import ingest, run_clustering
 from agent.store.store import ARTICLES, CLUSTERS
 
 
@@ -116,16 +117,16 @@ def test_split_and_merge(store: Store, tmp_path: Path) -> None:
     )
     run_clustering(store)
     original = store.list_clusters()[0].id
-    new = store.split_cluster(original, ["f2", "f3"])
+    new = split_cluster(store, original, ["f2", "f3"])
     placed = _clusters_by_article(store)
     assert placed["f2"] == placed["f3"] == new and placed["f0"] == original
     assert {c.id: c.size for c in store.list_clusters()} == {original: 2, new: 2}
     assert all(c.edited for c in store.list_clusters())
     with pytest.raises(InputError, match="has no article 'zz'"):
-        store.split_cluster(original, ["zz"])
+        split_cluster(store, original, ["zz"])
     with pytest.raises(InputError, match="leave at least one"):
-        store.split_cluster(original, ["f0", "f1"])
-    assert store.merge_clusters(original, [new]) == original
+        split_cluster(store, original, ["f0", "f1"])
+    assert merge_clusters(store, original, [new]) == original
     assert {c.id: c.size for c in store.list_clusters()} == {original: 4}
     with pytest.raises(InputError, match=f"was merged into '{original}'"):
         store.get_cluster(new)
@@ -219,8 +220,8 @@ def test_related_stories(store: Store, tmp_path: Path) -> None:
 
 
 def test_a_helper_process_gives_the_same_clusters(settings: Settings, tmp_path: Path) -> None:
+    from agent.intake.pipeline import ClusterOptions
     from agent.store import open_store
-    from agent.store.pipeline import ClusterOptions
 
     records = [article(f"f{i}", "ferry", variant=i, hours=i) for i in range(4)]
     records += [article(f"s{i}", "summit", variant=i, hours=i) for i in range(3)]
@@ -245,9 +246,9 @@ def test_the_same_split_twice_after_a_merge(store: Store, tmp_path: Path) -> Non
     _load(store, tmp_path, "a.jsonl", [article(f"f{i}", "ferry", variant=i) for i in range(3)])
     run_clustering(store)
     original = store.list_clusters()[0].id
-    first = store.split_cluster(original, ["f2"])
-    store.merge_clusters(original, [first])
-    second = store.split_cluster(original, ["f2"])
+    first = split_cluster(store, original, ["f2"])
+    merge_clusters(store, original, [first])
+    second = split_cluster(store, original, ["f2"])
     assert second != first and _clusters_by_article(store)["f2"] == second
 
 
@@ -263,7 +264,7 @@ def _fake_encoder(texts: Sequence[str]) -> list[list[float]]:
 
 
 def test_clustering_with_sentence_embeddings(store: Store, tmp_path: Path) -> None:
-    from agent.store.pipeline import ClusterOptions
+    from agent.intake.pipeline import ClusterOptions
 
     options = ClusterOptions(encoder=_fake_encoder, threshold=0.35)
     _load(
@@ -290,7 +291,7 @@ def test_embeddings_need_their_package(monkeypatch: pytest.MonkeyPatch) -> None:
     import sys
 
     from agent.errors import ConfigError
-    from agent.store.embeddings import load_encoder
+    from agent.intake.embeddings import load_encoder
 
     monkeypatch.setitem(sys.modules, "sentence_transformers", None)
     with pytest.raises(ConfigError, match="pip install sentence-transformers"):
@@ -298,7 +299,7 @@ def test_embeddings_need_their_package(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_one_clustering_run_at_a_time(store: Store, tmp_path: Path) -> None:
-    from agent.store.pipeline import exclusive_run
+    from agent.intake.pipeline import exclusive_run
 
     _load(store, tmp_path, "a.jsonl", [article("f1", "ferry")])
     with exclusive_run(store.engine):

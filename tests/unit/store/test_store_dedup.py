@@ -6,8 +6,8 @@ import random
 
 import pytest
 
-from agent import dedup
-from agent.dedup import jaccard, shingles, syndicated_duplicates
+from agent.checks import dedup
+from agent.checks.dedup import jaccard, shingles, syndicated_duplicates
 
 WIRE = (
     "WASHINGTON (AP) - The Senate on Thursday passed a sweeping infrastructure bill worth "

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from agent.errors import InputError
-from agent.store.bench import BenchResult, growth, synthetic_stream
-from agent.store.evaluation import adjusted_rand_index, build_stream, purity
+from evals.bench_cluster import BenchResult, growth, synthetic_stream
+from evals.clustering import adjusted_rand_index, build_stream, purity
 
 
 def test_adjusted_rand_index_known_values() -> None:

@@ -11,9 +11,9 @@ from sqlalchemy import select
 from store_helpers import article, write_jsonl
 
 from agent.errors import InputError
+from agent.intake.ingest import normalize_url
+from agent.intake.pipeline import ingest, run_clustering
 from agent.store import Store
-from agent.store.ingest import normalize_url
-from agent.store.pipeline import ingest, run_clustering
 from agent.store.store import ARTICLES
 
 RSS = """<?xml version="1.0" encoding="UTF-8"?>

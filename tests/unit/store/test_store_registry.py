@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from agent.errors import InputError
-from agent.store.registry import (
+from agent.store.sources import (
     SourceRecord,
     SourceRegistry,
     load_sources_file,

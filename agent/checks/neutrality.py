@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from agent.text import normalize
+from agent.checks.text import normalize
 
 LOADED_WORDS = frozenset(
     """

@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from operator import itemgetter, mul
 
-from agent.store.features import Vector
+from agent.intake.features import Vector
 
 DEFAULT_THRESHOLD = 0.12
 """Minimum cosine between an article and a centroid for the article to join the cluster."""

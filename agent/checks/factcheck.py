@@ -15,10 +15,9 @@ from datetime import datetime
 from itertools import combinations
 from typing import Literal
 
-from agent.dates import find_dates
-from agent.neutrality import loaded_words
-from agent.schemas import Conflict, Evidence
-from agent.text import (
+from agent.checks.dates import find_dates
+from agent.checks.neutrality import loaded_words
+from agent.checks.text import (
     NUMBER_WORDS,
     contains_phrase,
     content_words,
@@ -31,6 +30,7 @@ from agent.text import (
     stem,
     words,
 )
+from agent.schemas import Conflict, Evidence
 
 VerdictName = Literal["supported", "unsupported", "contradicted"]
 

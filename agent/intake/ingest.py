@@ -24,7 +24,7 @@ from pydantic import ValidationError
 
 from agent.errors import InputError
 from agent.schemas import Article
-from agent.store.registry import SourceRegistry, normalize_domain
+from agent.store.sources import SourceRegistry, normalize_domain
 
 USER_AGENT = "storydesk/0.1 (+https://github.com/storydesk)"
 FETCH_TIMEOUT = 30.0

@@ -244,3 +244,8 @@ def jaccard(a: Iterable[str], b: Iterable[str]) -> float:
     if not sa or not sb:
         return 0.0
     return len(sa & sb) / len(sa | sb)
+
+
+def is_prose(text: str, minimum_words: int = 4) -> bool:
+    """True for a real sentence: enough words, not just a date or a list of ids."""
+    return len([w for w in words(text) if len(w) > 1]) >= minimum_words

@@ -177,10 +177,10 @@ def _child(stream: str, labels: str, database_url: str, workers: int | None) -> 
     # Runs in a fresh interpreter: imports, ingest, cluster and scoring, nothing else.
     from sqlalchemy import select
 
+    from agent.intake.pipeline import ClusterOptions, ingest, run_clustering
     from agent.store.db import make_engine, migrate
-    from agent.store.evaluation import adjusted_rand_index
-    from agent.store.pipeline import ClusterOptions, ingest, run_clustering
     from agent.store.store import ARTICLES, Store
+    from evals.clustering import adjusted_rand_index
 
     engine = make_engine(database_url)
     migrate(engine)
@@ -257,7 +257,7 @@ def run_size(
                 [
                     sys.executable,
                     "-m",
-                    "agent.store.bench",
+                    "evals.bench_cluster",
                     str(stream),
                     str(label_file),
                     url,

@@ -22,8 +22,8 @@ from typing import Any
 from sqlalchemy import select
 
 from agent.errors import InputError
+from agent.intake.pipeline import ClusterOptions, ingest, run_clustering
 from agent.store.db import make_engine, migrate
-from agent.store.pipeline import ClusterOptions, ingest, run_clustering
 from agent.store.store import ARTICLES, Store
 
 DEFAULT_STREAM = Path("/work/shared/evaldata/allsides/roundups_dev.jsonl")

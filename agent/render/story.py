@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from html import escape
 
-from agent.dates import display_date
+from agent.checks.dates import display_date
 from agent.schemas import Claim, CoverageItem, Flag, Party, Story
 
 _CSS = """

@@ -1,4 +1,4 @@
-"""The `storydesk` command line."""
+"""`storydesk draft | review | check | schema`: a story from a cluster to the editor's decision."""
 
 from __future__ import annotations
 
@@ -6,13 +6,12 @@ import argparse
 import json
 import sys
 import time
-from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from agent.errors import InputError, StorydeskError
+from agent.errors import InputError
 from agent.files import read_text
-from agent.settings import Settings, load_settings
+from agent.settings import Settings
 
 
 def _write(path: str | None, text: str) -> None:
@@ -84,7 +83,7 @@ class Progress:
 def cmd_draft(args: argparse.Namespace, settings: Settings) -> int:
     """Draft a story to the review point and write it."""
     from agent.api import StoryAgent
-    from agent.render import render_html
+    from agent.render.story import render_html
     from agent.schemas import load_cluster
 
     if bool(args.cluster) == bool(args.cluster_id):
@@ -146,7 +145,7 @@ def cmd_review(args: argparse.Namespace, settings: Settings) -> int:
     if args.out:
         _write(args.out, story.model_dump_json(indent=2))
     if args.html:
-        from agent.render import render_html
+        from agent.render.story import render_html
 
         _write(args.html, render_html(story))
     print(
@@ -196,18 +195,8 @@ def cmd_check(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="storydesk",
-        description="Neutral, fact-checked news stories from clusters of articles.",
-    )
-    parser.add_argument(
-        "--no-cache",
-        action="store_true",
-        help="do not read or write the model response cache (anywhere on the line)",
-    )
-    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-
+def register(sub: Any) -> None:
+    """Add draft, review, check and schema to the storydesk command line."""
     schema = sub.add_parser(
         "schema", help="print the JSON Schema of the story or the cluster input"
     )
@@ -242,52 +231,3 @@ def build_parser() -> argparse.ArgumentParser:
     )
     review.add_argument("--html", help="also write the story page here")
     review.set_defaults(func=cmd_review)
-
-    for module in ("agent.store.cli", "evals.cli"):
-        try:
-            register = __import__(module, fromlist=["register"]).register
-        except ImportError as error:
-            if error.name and module.startswith(error.name):
-                continue  # that part is not installed
-            raise
-        register(sub)
-    return parser
-
-
-GLOBAL_SWITCHES = ("--no-cache",)
-"""Switches that apply to every command, accepted before or after the command's name."""
-
-
-def _split_global_switches(argv: Sequence[str]) -> tuple[set[str], list[str]]:
-    """Take the global switches out of argv (up to a `--`), wherever the user put them."""
-    found: set[str] = set()
-    rest: list[str] = []
-    for position, word in enumerate(argv):
-        if word == "--":
-            rest.extend(argv[position:])
-            break
-        if word in GLOBAL_SWITCHES:
-            found.add(word)
-        else:
-            rest.append(word)
-    return found, rest
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """Run the storydesk command line; errors a user can fix print as one line."""
-    parser = build_parser()
-    switches, words = _split_global_switches(sys.argv[1:] if argv is None else argv)
-    args = parser.parse_args(words)
-    try:
-        settings = load_settings(cache=False if "--no-cache" in switches else None)
-        return int(args.func(args, settings) or 0)
-    except StorydeskError as error:
-        print(f"storydesk: error: {error}", file=sys.stderr)
-        return error.exit_code
-    except KeyboardInterrupt:
-        print("storydesk: interrupted", file=sys.stderr)
-        return 130
-
-
-if __name__ == "__main__":
-    sys.exit(main())

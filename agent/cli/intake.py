@@ -89,8 +89,8 @@ def _progress_bar(enabled: bool, description: str, total: int | None = None) -> 
 
 def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
     """Store articles from files, directories and URLs."""
+    from agent.intake.pipeline import ClusterOptions, ingest, run_clustering
     from agent.store import open_store
-    from agent.store.pipeline import ClusterOptions, ingest, run_clustering
 
     store = open_store(settings)
     try:
@@ -130,7 +130,7 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_sources_import(args: argparse.Namespace, settings: Settings) -> int:
     """Import outlet ratings from a CSV/TSV (storydesk, AllSides or MBFC shape)."""
     from agent.store import open_store
-    from agent.store.registry import load_sources_file
+    from agent.store.sources import load_sources_file
 
     report = load_sources_file(args.file, args.rating_source)
     for message in report.skipped:
@@ -197,7 +197,7 @@ def cmd_sources_lookup(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _options(args: argparse.Namespace) -> Any:
-    from agent.store.pipeline import ClusterOptions
+    from agent.intake.pipeline import ClusterOptions
 
     options = ClusterOptions()
     if getattr(args, "threshold", None) is not None:
@@ -209,8 +209,8 @@ def _options(args: argparse.Namespace) -> Any:
     if getattr(args, "workers", None) is not None:
         options.workers = args.workers
     if getattr(args, "embeddings", None):
-        from agent.store.clustering import EMBEDDING_THRESHOLD
-        from agent.store.embeddings import load_encoder
+        from agent.intake.clustering import EMBEDDING_THRESHOLD
+        from agent.intake.embeddings import load_encoder
 
         options.encoder = load_encoder(args.embeddings)
         if getattr(args, "threshold", None) is None:
@@ -220,8 +220,8 @@ def _options(args: argparse.Namespace) -> Any:
 
 def cmd_cluster(args: argparse.Namespace, settings: Settings) -> int:
     """Place new articles into clusters (incrementally)."""
+    from agent.intake.pipeline import run_clustering
     from agent.store import open_store
-    from agent.store.pipeline import run_clustering
 
     store = open_store(settings)
     try:
@@ -243,11 +243,12 @@ def cmd_cluster(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_cluster_split(args: argparse.Namespace, settings: Settings) -> int:
     """Move articles out of a cluster into a new one."""
+    from agent.intake.editing import split_cluster
     from agent.store import open_store
 
     store = open_store(settings)
     try:
-        new_id = store.split_cluster(args.cluster_id, args.article_ids)
+        new_id = split_cluster(store, args.cluster_id, args.article_ids)
     finally:
         store.close()
     print(
@@ -259,11 +260,12 @@ def cmd_cluster_split(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_cluster_merge(args: argparse.Namespace, settings: Settings) -> int:
     """Merge clusters into the first one."""
+    from agent.intake.editing import merge_clusters
     from agent.store import open_store
 
     store = open_store(settings)
     try:
-        target = store.merge_clusters(args.cluster_id, args.others)
+        target = merge_clusters(store, args.cluster_id, args.others)
     finally:
         store.close()
     print(f"merged {', '.join(args.others)} into {target}", file=_out())
@@ -322,7 +324,7 @@ def cmd_cluster_show(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_cluster_eval(args: argparse.Namespace, settings: Settings) -> int:
     """Score clustering on the AllSides roundups stream (ARI and purity)."""
-    from agent.store.evaluation import evaluate
+    from evals.clustering import evaluate
 
     result = evaluate(
         Path(args.path), _options(args), seed=args.seed, database_url=args.database_url
@@ -385,7 +387,7 @@ def cmd_clusters(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_bench_cluster(args: argparse.Namespace, settings: Settings) -> int:
     """Ingest and cluster synthetic articles at several sizes; print speed and memory."""
-    from agent.store.bench import growth, run_size
+    from evals.bench_cluster import growth, run_size
 
     sizes = args.n or [10_000, 100_000]
     results = []
@@ -475,13 +477,6 @@ def register_bench(bench_subparsers: Any) -> None:
         help="helper processes (default: one per idle core, judged by the load)",
     )
     bench.set_defaults(func=cmd_bench_cluster)
-
-
-def _existing_subparsers(parser: argparse.ArgumentParser) -> Any | None:
-    for action in parser._actions:  # argparse keeps no public handle on them
-        if isinstance(action, argparse._SubParsersAction):
-            return action
-    return None
 
 
 def register(subparsers: Any) -> None:
@@ -591,13 +586,3 @@ def register(subparsers: Any) -> None:
     clusters.add_argument("--min-articles", type=_positive, default=1)
     clusters.set_defaults(func=cmd_clusters)
 
-    bench = subparsers.choices.get("bench") if hasattr(subparsers, "choices") else None
-    if bench is not None:
-        existing = _existing_subparsers(bench)
-        if existing is not None:
-            register_bench(existing)
-            return
-    bench = subparsers.add_parser("bench", help="benchmarks")
-    bench_sub = bench.add_subparsers(dest="bench_command", metavar="{cluster}")
-    bench_sub.required = True
-    register_bench(bench_sub)

@@ -28,7 +28,7 @@ from sqlalchemy import (
 )
 
 from agent.errors import ConfigError, InputError
-from agent.store.clustering import (
+from agent.intake.clustering import (
     CENTROID_TERMS,
     DEFAULT_HALF_LIFE_HOURS,
     DEFAULT_THRESHOLD,
@@ -38,9 +38,11 @@ from agent.store.clustering import (
     LiveCluster,
     new_cluster_id,
 )
-from agent.store.embeddings import Encoder, embedding_text, unit
-from agent.store.features import Analyzer, BatchWeigher, Vector, Weigher
-from agent.store.ingest import IngestReport, Normalizer, expand, read_targets
+from agent.intake.duplicates import recompute_duplicates
+from agent.intake.embeddings import Encoder, embedding_text, unit
+from agent.intake.features import Analyzer, BatchWeigher, Vector, Weigher
+from agent.intake.ingest import IngestReport, Normalizer, expand, read_targets
+from agent.intake.workers import Helper, analyze_batch, helper_count
 from agent.store.models import utcnow
 from agent.store.store import (
     ARTICLES,
@@ -51,10 +53,8 @@ from agent.store.store import (
     TERM_STATS,
     Store,
     chunks,
-    recompute_duplicates,
     upsert,
 )
-from agent.store.workers import Helper, analyze_batch, helper_count
 
 Progress = Callable[[int], None]
 """Called with how many more articles were handled."""
@@ -135,7 +135,7 @@ class ClusterOptions:
     parallel_from: int = PARALLEL_FROM
     """Runs with fewer new articles than this stay in one process (starting workers costs)."""
     encoder: Encoder | None = None
-    """Sentence-embedding model (see agent.store.embeddings); None: TF-IDF only."""
+    """Sentence-embedding model (see agent.intake.embeddings); None: TF-IDF only."""
 
 
 @dataclass

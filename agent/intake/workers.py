@@ -41,8 +41,8 @@ def _module(name: str) -> ModuleType:
             _modules[name] = importlib.import_module(name)
         else:
             path = {
-                "agent.dedup": _HERE.parent / "dedup.py",
-                "agent.store.features": _HERE / "features.py",
+                "agent.checks.dedup": _HERE.parent / "checks" / "dedup.py",
+                "agent.intake.features": _HERE / "features.py",
             }[name]
             spec = importlib.util.spec_from_file_location(f"_storydesk_{path.stem}", path)
             assert spec is not None and spec.loader is not None
@@ -57,7 +57,7 @@ def analyze_batch(items: Sequence[tuple[str, str]]) -> list[tuple[dict[str, floa
     """Return term counts and names of (title, text) pairs."""
     global _analyzer
     if _analyzer is None:
-        _analyzer = _module("agent.store.features").Analyzer()
+        _analyzer = _module("agent.intake.features").Analyzer()
     return [_analyzer.counts(title, text) for title, text in items]
 
 
@@ -68,7 +68,7 @@ def start_weighing(state: tuple[dict[str, int], int]) -> None:
     """Start weighing a run's batches against these document frequencies and count."""
     global _weigher
     df, documents = state
-    _weigher = _module("agent.store.features").BatchWeigher(df, documents)
+    _weigher = _module("agent.intake.features").BatchWeigher(df, documents)
 
 
 def analyze_and_weigh(
@@ -87,7 +87,7 @@ def duplicates_batch(
     groups: Sequence[tuple[str, Sequence[tuple[str, str]]]],
 ) -> list[tuple[str, dict[str, str]]]:
     """Return {copy id: original id} for each (cluster id, [(article id, text)]) group."""
-    find = _module("agent.dedup").syndicated_duplicates
+    find = _module("agent.checks.dedup").syndicated_duplicates
     return [(cluster_id, find(items) if len(items) > 1 else {}) for cluster_id, items in groups]
 
 

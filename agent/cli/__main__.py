@@ -1,0 +1,7 @@
+"""`python -m agent.cli`: the storydesk command line."""
+
+import sys
+
+from agent.cli import main
+
+sys.exit(main())

@@ -1,0 +1,1 @@
+"""Pages for people: the story page (the desk's pages join it)."""
