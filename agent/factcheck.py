@@ -161,7 +161,7 @@ _DOWN = {
 }
 
 
-def _antonym_swaps(claim: str, evidence: str) -> list[tuple[str, str]]:
+def antonym_swaps(claim: str, evidence: str) -> list[tuple[str, str]]:
     """Words of the claim whose opposite stands in the evidence in their place."""
     claim_words = set(words(claim))
     evidence_words = set(words(evidence))
@@ -309,7 +309,7 @@ def rule_check(
         if word not in evidence_loaded:
             problems.append(f"the loaded word {word!r} is the draft's, not the sources'")
 
-    swapped = _antonym_swaps(claim, closest.text) if close else []
+    swapped = antonym_swaps(claim, closest.text) if close else []
     if swapped:
         problems.append(
             "the claim says "

@@ -21,10 +21,14 @@ REPO = Path(__file__).resolve().parent.parent
 DEFAULT_BABE = REPO.parent / "shared" / "evaldata" / "babe" / "babe_final_labels_SG1.csv"
 """BABE SG1 beside the checkout (../shared/evaldata), used when it is there."""
 
+SUMMEDITS_NEWS = "summedits/summedits_news_dev.json"
+"""Where `storydesk eval run summedits` looks, under STORYDESK_EVALDATA, when given no path."""
+
 _HEADLINE = (
     "items", "errors", "refused", "seconds_total", "support_rate", "citation_validity",
     "rouge1", "rouge2", "rougeL",
-    "date_f1", "baseline_date_f1", "factcheck_bacc", "loaded_classifier_accuracy",
+    "date_f1", "baseline_date_f1", "factcheck_bacc", "cv_bacc_mean", "cv_bacc_pooled",
+    "cv_consistent_recall", "cv_inconsistent_recall", "loaded_classifier_accuracy",
     "loaded_rate_delta", "side_balance_gap", "schema_validity", "seconds_per_story",
     "tokens_per_story", "seconds_per_item",
 )
@@ -72,6 +76,12 @@ class GatewayChecker:
         )
         return result
 
+    def features(self, document: str, summary: str) -> dict[str, int]:
+        """The finding counts the calibration weighs (agent/consistency.py)."""
+        from agent.consistency import summary_counts
+
+        return summary_counts(document, summary)
+
     def tokens_used(self) -> int:
         """Tokens the gateway has spent so far."""
         if self._gateway is None:
@@ -110,10 +120,11 @@ def register(subparsers: Any) -> None:
     )
     run.add_argument("dataset", metavar="DATASET", help=f"one of: {', '.join(LOADERS)}")
     run.add_argument(
-        "path", metavar="PATH", type=Path,
+        "path", metavar="PATH", type=Path, nargs="?",
         help="the dataset: examples/ (a folder of cluster JSON), allsides/roundups_dev.jsonl, "
         "timeline17/ (t17_*.json), summedits/summedits_news_dev.json, "
-        "babe/babe_final_labels_SG1.csv",
+        "babe/babe_final_labels_SG1.csv (summedits: default the news dev split under "
+        "STORYDESK_EVALDATA)",
     )
     run.add_argument("--limit", type=_positive, metavar="N", help="only the first N items")
     run.add_argument(
@@ -192,6 +203,10 @@ def run_command(args: argparse.Namespace, settings: Settings) -> int:
     dataset = args.dataset
     if dataset not in LOADERS:
         raise InputError(f"unknown dataset {dataset!r}; choose one of {', '.join(LOADERS)}")
+    if args.path is None:
+        if dataset != "summedits":
+            raise InputError(f"pass the path of the {dataset} data")
+        args.path = settings.evaldata(SUMMEDITS_NEWS, "the SummEdits news dev split")
     if not args.path.exists():
         raise InputError(f"{args.path}: no such file or directory; pass the {dataset} data")
     babe = args.babe
@@ -245,6 +260,14 @@ def run_command(args: argparse.Namespace, settings: Settings) -> int:
         model = _model_info(settings, dataset)
     summary = run_eval(options, make_drafter=make_drafter, make_checker=make_checker, model=model)
     print(headline(summary, options.out))
+    if dataset == "summedits":
+        # The per-domain and per-fold tables are the figures to quote: print them and keep
+        # them in report.md beside summary.json.
+        from evals.report import calibration_sections, render_markdown, write_report
+
+        print(render_markdown("SummEdits fact-check", calibration_sections(summary)))
+        md_path, _ = write_report(options.out)
+        print(f"report: {md_path}")
     return 0
 
 

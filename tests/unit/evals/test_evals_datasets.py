@@ -151,5 +151,5 @@ def test_real_dev_splits_load() -> None:
     assert all(item.reference for item in allsides)
     t17 = load_timeline17(EVALDATA / "timeline17")
     assert [i.id for i in t17] == ["egypt", "h1n1", "mj"]
-    assert len(load_summedits(EVALDATA / "summedits" / "summedits_news_dev.json")) == 133
+    assert len(load_summedits(EVALDATA / "summedits" / "summedits_news_dev.json")) == 303
     assert len(load_babe(EVALDATA / "babe" / "babe_final_labels_SG1.csv")) == 1546
