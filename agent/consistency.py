@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+import os
 import re
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
@@ -131,14 +132,16 @@ def name_in_evidence(token: str, index: EvidenceIndex) -> bool:
     parts = [p for p in word.split("-") if p]
     if len(parts) > 1 and all(p in index.words or len(p) < 3 for p in parts):
         return True
-    # Demonyms and inflections share a stem: Russian / Russia, Ukrainian / Ukraine.
+    # Demonyms and inflections share all but the ending: Russian / Russia, Ukrainian /
+    # Ukraine, British / Britain; Greenland / Greenpeace share too little.
     if len(word) >= 5 and word[:4] in index.prefixes:
-        return any(
-            w.startswith(word[:5]) or (word.startswith(w) and len(w) >= 4)
-            for w in index.words
-            if w[:4] == word[:4]
-        )
+        return any(_same_stem(word, w) for w in index.words if w[:4] == word[:4])
     return False
+
+
+def _same_stem(a: str, b: str) -> bool:
+    shared = len(os.path.commonprefix([a, b]))
+    return shared >= 4 and shared >= min(len(a), len(b)) - 3
 
 
 def _name_tokens(sentence: str) -> list[str]:
@@ -319,8 +322,8 @@ def _solve(matrix: list[list[float]], vector: list[float]) -> list[float]:
 
 
 SHIPPED = Calibration(
-    bias=-0.482,
-    weights={"names": 1.9782, "numbers": 1.6171, "negation": 1.4459, "antonyms": 1.2612},
+    bias=-0.2809,
+    weights={"names": 2.1121, "numbers": 1.7856, "negation": 1.3097, "antonyms": 1.1466},
     fitted_on="SummEdits news dev split (summedits_news_dev.json: 303 summaries of 9 documents); "
     "refit with `storydesk eval run summedits` (summary.json: calibration_all_folds)",
     documents=frozenset(
@@ -330,4 +333,4 @@ SHIPPED = Calibration(
 )
 """The calibration the product uses: every weight outweighs the bias, so any one finding
 flags a summary. Cross-validated by leaving each of the 9 documents out: balanced accuracy
-0.665 (mean of folds), 0.707 pooled."""
+0.675 (mean of folds), 0.652 pooled, consistent recall 0.966."""

@@ -284,14 +284,22 @@ def rule_check(
             if close and evidence_dates:
                 contradiction = True
 
+    # Imported here: agent.consistency builds on this module.
+    from agent.consistency import index_evidence, name_in_evidence
+
     names_lower = lower + " " + known_names.lower()
+    named = index_evidence([evidence_text, known_names])
     evidence_names = [
         {part.lower() for part in name.split()}
         for name in names(evidence_text + ". " + known_names)
     ]
     for name in names(claim):
         parts = [p for p in name.split() if len(p) > 2]
-        missing = [p for p in parts if not _has_word(names_lower, p)]
+        # A demonym, acronym or short form of a name the evidence gives is that name
+        # (Russian / Russia, U.K. / United Kingdom); any other name must be there as written.
+        missing = [
+            p for p in parts if not _has_word(names_lower, p) and not name_in_evidence(p, named)
+        ]
         if missing:
             problems.append(f"the name {' '.join(missing)} is not in the evidence")
             if close:
@@ -300,9 +308,12 @@ def rule_check(
             {p.lower() for p in parts} <= known for known in evidence_names
         ):
             # Every part is there, but not in one name: "Pete Vance" from Pete Hegseth and
-            # JD Vance.
-            problems.append(f"the evidence names no one {name!r}")
-            contradiction = True
+            # JD Vance. Parts that are whole names of their own ("the London Russian embassy"
+            # from "the Russian embassy in London") join nothing.
+            whole = [{p.lower()} in evidence_names for p in parts]
+            if not all(whole):
+                problems.append(f"the evidence names no one {name!r}")
+                contradiction = True
 
     evidence_loaded = set(loaded_words(evidence_text))
     for word in loaded_words(claim):
