@@ -309,13 +309,19 @@ def test_shipped_calibration_flags_any_single_finding() -> None:
 
 def test_check_summary_passes_a_paraphrase_and_flags_a_swap() -> None:
     true = check_summary(
-        DOC, "Greenpeace demonstrators splashed red paint outside London's Russian embassy. "
-        "Three people were arrested.", gateway=None, now=PUB
+        DOC,
+        "Greenpeace demonstrators splashed red paint outside London's Russian embassy. "
+        "Three people were arrested.",
+        gateway=None,
+        now=PUB,
     )
     assert true.unsupported == 0 and true.contradicted == 0 and true.supported == 2
     false = check_summary(
-        DOC, "Greenpeace demonstrators splashed red paint outside Moscow's Russian embassy. "
-        "Three people were arrested.", gateway=None, now=PUB
+        DOC,
+        "Greenpeace demonstrators splashed red paint outside Moscow's Russian embassy. "
+        "Three people were arrested.",
+        gateway=None,
+        now=PUB,
     )
     assert false.unsupported == 1 and "Moscow" in false.claims[0].note
     assert false.claims[1].verdict == "supported"
@@ -327,17 +333,23 @@ def test_graph_names_allow_demonyms_and_whole_names_but_not_mixed_names() -> Non
         return check_claim(claim, [Source("a1", "a1.s1", evidence, PUB)], []).verdict
 
     assert (
-        single("Activists gathered at the London Russian embassy on Friday.",
-               "Activists gathered at the Russian embassy in London on Friday.")
+        single(
+            "Activists gathered at the London Russian embassy on Friday.",
+            "Activists gathered at the Russian embassy in London on Friday.",
+        )
         == "supported"
     )
     assert (
-        single("Russia's embassy in London was painted on Friday.",
-               "The Russian embassy in London was painted on Friday.")
+        single(
+            "Russia's embassy in London was painted on Friday.",
+            "The Russian embassy in London was painted on Friday.",
+        )
         == "supported"
     )
     assert (
-        single("Activists gathered at the Moscow Russian embassy on Friday.",
-               "Activists gathered at the Russian embassy in London on Friday.")
+        single(
+            "Activists gathered at the Moscow Russian embassy on Friday.",
+            "Activists gathered at the Russian embassy in London on Friday.",
+        )
         != "supported"
     )

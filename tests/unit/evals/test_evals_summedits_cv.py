@@ -20,8 +20,15 @@ from evals.metrics.factcheck import leave_documents_out
 def _rows(document: str, pattern: list[tuple[int, int]], domain: str = "news") -> list[Any]:
     """Rows of one document: (names findings, label) pairs."""
     return [
-        {"id": f"{document}-{n}", "status": "ok", "document": document, "domain": domain,
-         "label": label, "predicted": int(names == 0), "features": {"names": names}}
+        {
+            "id": f"{document}-{n}",
+            "status": "ok",
+            "document": document,
+            "domain": domain,
+            "label": label,
+            "predicted": int(names == 0),
+            "features": {"names": names},
+        }
         for n, (names, label) in enumerate(pattern)
     ]
 
@@ -126,8 +133,7 @@ def test_cli_without_a_path_finds_the_news_split_and_prints_the_folds(
     register(parser.add_subparsers(dest="command"))
     out = tmp_path / "run"
     args = parser.parse_args(["eval", "run", "summedits", "--out", str(out), "--no-progress"])
-    settings = Settings(llm="local", data_dir=tmp_path / "data", cache=False,
-                        evaldata_dir=evaldata)
+    settings = Settings(llm="local", data_dir=tmp_path / "data", cache=False, evaldata_dir=evaldata)
     assert args.func(args, settings) == 0
     printed = capsys.readouterr().out
     assert "Leave-one-document-out cross-validation" in printed and "mean of folds" in printed
