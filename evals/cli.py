@@ -258,6 +258,11 @@ def run_command(args: argparse.Namespace, settings: Settings) -> int:
         )
     else:
         model = _model_info(settings, dataset)
+        if dataset == "summedits":
+            options.notes.append(
+                "model verdicts on: factcheck_bacc includes them; the cv_* figures "
+                "cross-validate the rules' calibration alone"
+            )
     summary = run_eval(options, make_drafter=make_drafter, make_checker=make_checker, model=model)
     print(headline(summary, options.out))
     if dataset == "summedits":

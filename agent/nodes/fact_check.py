@@ -441,7 +441,7 @@ def check_summary(
     found = summary_findings(document, summary)
     flagged = not SHIPPED.consistent(count_findings(f for _, fs in found for f in fs))
     checked = []
-    for index_, (sentence, findings) in enumerate(found):
+    for position, (sentence, findings) in enumerate(found):
         evidence = best_matches(sentence, pool, k=3)
         if flagged and findings:
             contradiction = any(f.kind in ("negation", "antonyms") for f in findings)
@@ -455,5 +455,5 @@ def check_summary(
             result = ClaimResult(verdict, [reason] if reason else [], evidence, method="model")
         else:
             result = ClaimResult("supported", [], evidence)
-        checked.append(("summary", index_, {"text": sentence}, sentence, result))
+        checked.append(("summary", position, {"text": sentence}, sentence, result))
     return to_fact_check(checked, [])  # type: ignore[arg-type]

@@ -353,3 +353,20 @@ def test_graph_names_allow_demonyms_and_whole_names_but_not_mixed_names() -> Non
         )
         != "supported"
     )
+
+
+def test_check_summary_asks_the_model_only_where_the_findings_are_silent() -> None:
+    from agent.llm.fake import FakeModel
+    from agent.llm.gateway import Gateway
+
+    fake = FakeModel().respond("VerifyAnswer", lambda r: {"verdict": "contradicted"})
+    checked = check_summary(
+        DOC,
+        "Three people were arrested by police. The protest happened in Moscow.",
+        gateway=Gateway(fake),
+        now=PUB,
+    )
+    # The Moscow sentence is settled by the rules; only the other one goes to the model.
+    assert len(fake.calls("VerifyAnswer")) == 1
+    assert [c.verdict for c in checked.claims] == ["contradicted", "unsupported"]
+    assert "model" in checked.claims[0].note and "Moscow" in checked.claims[1].note
