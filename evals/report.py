@@ -171,6 +171,58 @@ def _factcheck_sections(summary: dict[str, Any]) -> list[Section]:
             "Inconsistent summaries caught, by SummEdits edit type",
             table=(["edit type", "inconsistent items", "share caught"], rows),
         ))
+    sections.extend(calibration_sections(summary))
+    return sections
+
+
+def _recall_row(name: str, scores: dict[str, Any], *extra: str) -> list[str]:
+    return [name, *extra, _fmt(scores.get("items")), _fmt(scores.get("bacc")),
+            _fmt(scores.get("consistent_recall")), _fmt(scores.get("inconsistent_recall"))]
+
+
+_RECALL_HEAD = ["items", "balanced accuracy", "consistent recall (TPR)",
+                "inconsistent recall (TNR)"]
+
+
+def calibration_sections(summary: dict[str, Any]) -> list[Section]:
+    """Per-domain scores of the shipped calibration and the leave-one-document-out folds."""
+    sections = []
+    shipped = summary.get("shipped_calibration") or {}
+    by_domain = summary.get("by_domain")
+    if isinstance(by_domain, dict) and by_domain:
+        rows = [_recall_row(name, v) for name, v in by_domain.items()]
+        rows.append(_recall_row("all", {
+            "items": summary.get("items"), "bacc": summary.get("factcheck_bacc"),
+            "consistent_recall": summary.get("consistent_recall"),
+            "inconsistent_recall": summary.get("inconsistent_recall"),
+        }))
+        in_sample = shipped.get("documents_in_sample", 0)
+        note = (f"{in_sample} of these {shipped.get('documents')} documents are ones the shipped "
+                "calibration was fitted on: for them this is in-sample; quote the "
+                "cross-validated figures below." if in_sample
+                else "None of these documents was used to fit the shipped calibration: "
+                "this is a held-out score.")
+        sections.append(Section(
+            "Shipped calibration, by domain",
+            lines=[f"Fitted on: {shipped.get('fitted_on', '–')}.", note],
+            table=(["domain", *_RECALL_HEAD], rows),
+        ))
+    cv = summary.get("cross_validation")
+    if isinstance(cv, dict):
+        rows = [_recall_row(f["document"], f, _fmt(f.get("domain"))) for f in cv["folds"]]
+        rows.append(["mean of folds", "", "", _fmt(cv.get("bacc_mean")), "", ""])
+        rows.append(_recall_row("pooled out-of-fold", cv["pooled"], ""))
+        weights = cv.get("calibration_all_folds") or {}
+        sections.append(Section(
+            "Leave-one-document-out cross-validation",
+            lines=[
+                "Each fold's calibration is fitted on the other documents only and scores the "
+                "held-out document.",
+                "Calibration fitted on every fold: "
+                + ", ".join(f"{k} {v:.3f}" for k, v in weights.items()) + ".",
+            ],
+            table=(["document", "domain", *_RECALL_HEAD], rows),
+        ))
     return sections
 
 

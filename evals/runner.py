@@ -331,7 +331,7 @@ def run_eval(
                     log.append(row)
                     rows.append(row)
                     bar.update(1)
-                    value = aggregate(options.dataset, rows).get(key) if key else None
+                    value = aggregate(options.dataset, rows, folds=False).get(key) if key else None
                     if isinstance(value, float):
                         bar.set_postfix({key: f"{value:.3f}"}, refresh=False)
     finally:

@@ -15,6 +15,7 @@ from typing import Any, Protocol
 
 from pydantic import ValidationError
 
+from agent.checks.consistency import document_key
 from agent.errors import (
     ClusterRefused,
     ConfigError,
@@ -46,6 +47,10 @@ class Checker(Protocol):
     """What the runner needs of the fact-checker: check a summary against a document."""
 
     def check(self, document: str, summary: str) -> FactCheck: ...
+
+    def features(self, document: str, summary: str) -> dict[str, int] | None:
+        """Finding counts the calibration weighs (None: a checker without a calibration)."""
+        ...
 
     def tokens_used(self) -> int: ...
 
@@ -163,12 +168,16 @@ def factcheck_row(item: EvalItem, checker: Checker) -> dict[str, Any]:
         row = _error(item, "error", error, started)
         row["label"] = item.label
         return row
+    # The document and domain are the folds of the cross-validation (evals/metrics/factcheck).
     return {
         "id": item.id,
         "status": "ok",
         "seconds": time.perf_counter() - started,
         "label": item.label,
         "predicted": predicted_label(check),
+        "document": document_key(item.document),
+        "domain": item.meta.get("domain"),
+        "features": checker.features(item.document, item.summary),
         "edit_types": item.meta.get("edit_types", []),
         "metrics": {
             "supported": check.supported,

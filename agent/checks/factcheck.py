@@ -2,8 +2,9 @@
 
 The rules carry most of the weight: every number, date, name and quoted phrase of a claim must
 occur in the evidence it cites, and most of its words must too. A claim that passes the rules
-but rephrases its evidence goes to the model. The same code runs in the graph and in the
-SummEdits evaluation.
+but rephrases its evidence goes to the model. A free-standing summary checked against a whole
+document (the SummEdits evaluation, `check_summary`) is aligned by agent/consistency.py instead,
+which shares the name, antonym and sentence-matching code here.
 """
 
 from __future__ import annotations
@@ -161,7 +162,7 @@ _DOWN = {
 }
 
 
-def _antonym_swaps(claim: str, evidence: str) -> list[tuple[str, str]]:
+def antonym_swaps(claim: str, evidence: str) -> list[tuple[str, str]]:
     """Words of the claim whose opposite stands in the evidence in their place."""
     claim_words = set(words(claim))
     evidence_words = set(words(evidence))
@@ -284,14 +285,22 @@ def rule_check(
             if close and evidence_dates:
                 contradiction = True
 
+    # Imported here: agent.checks.consistency builds on this module.
+    from agent.checks.consistency import index_evidence, name_in_evidence
+
     names_lower = lower + " " + known_names.lower()
+    named = index_evidence([evidence_text, known_names])
     evidence_names = [
         {part.lower() for part in name.split()}
         for name in names(evidence_text + ". " + known_names)
     ]
     for name in names(claim):
         parts = [p for p in name.split() if len(p) > 2]
-        missing = [p for p in parts if not _has_word(names_lower, p)]
+        # A demonym, acronym or short form of a name the evidence gives is that name
+        # (Russian / Russia, U.K. / United Kingdom); any other name must be there as written.
+        missing = [
+            p for p in parts if not _has_word(names_lower, p) and not name_in_evidence(p, named)
+        ]
         if missing:
             problems.append(f"the name {' '.join(missing)} is not in the evidence")
             if close:
@@ -300,16 +309,19 @@ def rule_check(
             {p.lower() for p in parts} <= known for known in evidence_names
         ):
             # Every part is there, but not in one name: "Pete Vance" from Pete Hegseth and
-            # JD Vance.
-            problems.append(f"the evidence names no one {name!r}")
-            contradiction = True
+            # JD Vance. Parts that are whole names of their own ("the London Russian embassy"
+            # from "the Russian embassy in London") join nothing.
+            whole = [{p.lower()} in evidence_names for p in parts]
+            if not all(whole):
+                problems.append(f"the evidence names no one {name!r}")
+                contradiction = True
 
     evidence_loaded = set(loaded_words(evidence_text))
     for word in loaded_words(claim):
         if word not in evidence_loaded:
             problems.append(f"the loaded word {word!r} is the draft's, not the sources'")
 
-    swapped = _antonym_swaps(claim, closest.text) if close else []
+    swapped = antonym_swaps(claim, closest.text) if close else []
     if swapped:
         problems.append(
             "the claim says "

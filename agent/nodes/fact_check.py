@@ -12,8 +12,7 @@ from typing import Any
 from langgraph.runtime import Runtime
 
 from agent.checks.claims import run_checks, to_fact_check
-from agent.checks.factcheck import Source, best_matches, check_claim
-from agent.checks.text import split_sentences
+from agent.checks.factcheck import ClaimResult, Source, best_matches
 from agent.context import Context, context_of
 from agent.llm.gateway import Gateway
 from agent.nodes.common import evidence_of, model_verifier
@@ -45,16 +44,32 @@ def check_summary(
 ) -> FactCheck:
     """Check a free-standing summary against one document (the SummEdits task).
 
-    The summary is split into sentences; each is held to the document sentences that share
-    most of its words, with the same rules and model verdict the graph uses.
+    Each sentence is aligned to the whole document (names, figures, negation, antonyms:
+    agent/checks/consistency.py) and the shipped calibration weighs what the summary's sentences say
+    that the document does not. Where that finds nothing and model verdicts are on, the model
+    judges each sentence against the document sentences it aligns to.
     """
-    pool = [
-        Source("doc", f"doc.s{i}", text, now) for i, text in enumerate(split_sentences(document), 1)
-    ]
+    from agent.checks.consistency import SHIPPED, count_findings, index_document, summary_findings
+
+    index = index_document(document)
+    pool = [Source("doc", s.sentence_id, s.text, now) for s in index.sentences]
     verifier = model_verifier(gateway) if (gateway is not None and use_model) else None
+    found = summary_findings(document, summary)
+    flagged = not SHIPPED.consistent(count_findings(f for _, fs in found for f in fs))
     checked = []
-    for index, sentence in enumerate(split_sentences(summary) or [summary]):
-        cited = best_matches(sentence, pool, k=2)
-        result = check_claim(sentence, cited, pool, verifier=verifier)
-        checked.append(("summary", index, {"text": sentence}, sentence, result))
+    for position, (sentence, findings) in enumerate(found):
+        evidence = best_matches(sentence, pool, k=3)
+        if flagged and findings:
+            contradiction = any(f.kind in ("negation", "antonyms") for f in findings)
+            result = ClaimResult(
+                "contradicted" if contradiction else "unsupported",
+                [f.detail for f in findings],
+                evidence,
+            )
+        elif verifier is not None:
+            verdict, reason = verifier(sentence, evidence)
+            result = ClaimResult(verdict, [reason] if reason else [], evidence, method="model")
+        else:
+            result = ClaimResult("supported", [], evidence)
+        checked.append(("summary", position, {"text": sentence}, sentence, result))
     return to_fact_check(checked, [])  # type: ignore[arg-type]

@@ -1,6 +1,7 @@
-"""SummEdits (news domain): a document, a summary, and whether the summary is consistent with it.
+"""SummEdits: a document, a summary, and whether the summary is consistent with it.
 
-The file is a JSON list of `{id, doc, summary, label, original_summary, edit_types, split}`;
+The file is a JSON list of `{id, doc, summary, label, original_summary, edit_types, split}`
+(the other-domains file adds `domain`; items without one are news);
 label 1 = consistent, 0 = inconsistent. Scored by balanced accuracy of the fact-checker.
 """
 
@@ -63,7 +64,12 @@ def load_summedits(path: str | Path) -> EvalItems:
                 document=str(row["doc"]),
                 summary=str(row["summary"]),
                 label=label,
-                meta={"edit_types": _edit_types(row.get("edit_types")), "split": row.get("split")},
+                meta={
+                    "edit_types": _edit_types(row.get("edit_types")),
+                    "split": row.get("split"),
+                    # The other-domains file names each item's domain (podcast, samsum, ...).
+                    "domain": str(row.get("domain") or "news"),
+                },
             )
         )
     return items

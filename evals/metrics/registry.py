@@ -90,6 +90,10 @@ METRICS: dict[str, MetricSpec] = {
             MetricSpec("factcheck_accuracy", "higher", 0.02),
             MetricSpec("consistent_recall", "higher", 0.05),
             MetricSpec("inconsistent_recall", "higher", 0.05),
+            MetricSpec("cv_bacc_mean", "higher", 0.02),
+            MetricSpec("cv_bacc_pooled", "higher", 0.02),
+            MetricSpec("cv_consistent_recall", "higher", 0.05),
+            MetricSpec("cv_inconsistent_recall", "higher", 0.05),
         ),
         *_family(
             "loaded",

@@ -152,6 +152,9 @@ class FakeChecker:
         bad = self.marker in summary.split()
         return FactCheck(supported=0 if bad else 1, unsupported=1 if bad else 0)
 
+    def features(self, document: str, summary: str) -> dict[str, int]:
+        return {"negation": int(self.marker in summary.split())}
+
     def tokens_used(self) -> int:
         return self.calls * 10
 
