@@ -172,7 +172,7 @@ def build_parser() -> argparse.ArgumentParser:
     review.add_argument("--out", help="write the story JSON here (default: stdout)")
     review.set_defaults(func=cmd_review)
 
-    for module in ("agent.store.cli", "evals.cli"):
+    for module in ("agent.store.cli", "agent.desk.cli", "evals.cli"):
         try:
             register = __import__(module, fromlist=["register"]).register
         except ImportError as error:
