@@ -185,14 +185,16 @@ class Runner:
         return status
 
     def _redraft(self, job: JobView) -> None:
+        """Queue a fresh draft of the rejected story's cluster content (a new story)."""
         from agent.desk.service import story_id_for
 
+        original = self.desk.jobs.draft_of(job.story_id)
+        if original is None:
+            raise RuntimeError(f"story {job.story_id} has no draft job to redraft from")
         draft, created = self.desk.jobs.create_draft(
-            cluster=self.desk.jobs.get(self.desk.jobs.draft_of(job.story_id).id).payload[  # type: ignore[union-attr]
-                "cluster"
-            ],
-            content_hash=job.content_hash,
-            story_id_for=story_id_for(job.cluster_id),
+            cluster=original.payload["cluster"],
+            content_hash=original.content_hash,
+            story_id_for=story_id_for(original.cluster_id),
             created_by=job.created_by,
             max_attempts=self.desk.desk.max_attempts,
         )

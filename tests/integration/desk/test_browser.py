@@ -14,7 +14,9 @@ import pytest
 from tests.desk_support import ROOT
 from tests.integration.desk.conftest import Running, example_cluster
 
-CHROMIUM = os.environ.get("STORYDESK_TEST_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
+CHROMIUM = (
+    os.environ.get("STORYDESK_TEST_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
+)
 ARGS = [
     "--headless",
     "--no-sandbox",
