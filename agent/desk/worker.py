@@ -149,6 +149,10 @@ class Runner:
         decision = {k: job.payload[k] for k in ("action", "reviewer", "notes", "changes")}
         if waiting and story.get("revision") == job.revision:
             self._stream(job, Command(resume=decision))
+        elif snapshot.next and not waiting:
+            # Killed after the decision was taken in, before the thread ended: finish it.
+            self.desk.jobs.note(job.id, self.name, "resumed", next=list(snapshot.next))
+            self._stream(job, None)
         else:
             # The decision was applied before a crash: record what the thread holds.
             self.desk.jobs.note(job.id, self.name, "already_applied")

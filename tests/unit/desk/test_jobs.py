@@ -145,3 +145,32 @@ def test_bad_input_fails_at_once_with_its_message(harness: Harness) -> None:
     assert harness.runner.run(answer.json()["job_id"]) == "failed"
     job = harness.desk.jobs.get(answer.json()["job_id"])
     assert job.attempts == 1 and job.reason and time.monotonic() - started < 30
+
+
+def test_a_review_job_that_dies_after_resuming_is_finished_once(harness: Harness) -> None:
+    from langgraph.types import Command
+
+    story_id = harness.drafted()
+    story = harness.client.get(f"/api/stories/{story_id}", headers=harness.headers()).json()
+    story["summary"][0]["text"] = "Koizumi and Hegseth met at the Pentagon on Thursday."
+    answer = harness.client.post(
+        f"/api/stories/{story_id}/review",
+        json={"action": "edit", "revision": 1, "story": {"summary": story["summary"]}},
+        headers=harness.headers(),
+    )
+    job_id = answer.json()["job_id"]
+    dying = Runner(harness.desk, name="dying")
+    dying._agent = harness.runner.agent
+    job = harness.desk.jobs.claim(job_id, "dying", 30)
+    decision = {k: job.payload[k] for k in ("action", "reviewer", "notes", "changes")}
+    dying._stream(job, Command(resume=decision))  # the edit went in; then the worker died
+    _expire(harness, job_id)
+    harness.desk.jobs.reap(requeue_after=0, backoff_base=0)
+    assert harness.runner.run(job_id) == "done"
+    assert [e["event"] for e in harness.desk.jobs.get(job_id).events][-1] == "already_applied"
+    revisions = harness.desk.jobs.revisions(story_id)
+    assert [(r["revision"], r["kind"]) for r in revisions] == [(1, "model"), (2, "editor")]
+    latest = harness.client.get(f"/api/stories/{story_id}", headers=harness.headers()).json()
+    assert latest["revision"] == 2 and latest["summary"][0]["text"].startswith(
+        "Koizumi and Hegseth"
+    )
