@@ -252,7 +252,7 @@ def create_app(settings: Settings, desk_settings: DeskSettings | None = None) ->
         except InputError as error:
             raise NotFound(str(error)) from None
         job = desk.jobs.retry(job_id, user.name)
-        desk.enqueue(job.id)
+        desk.enqueue(job.id, job.priority)
         return _job_json(job)
 
     # ------------------------------------------------------------------ stories
@@ -364,7 +364,7 @@ def create_app(settings: Settings, desk_settings: DeskSettings | None = None) ->
         """Approve, reject, edit or redraft a revision; a stale or contrary one gets 409."""
         job, created = review(desk, story_id, request, user)
         if created:
-            desk.enqueue(job.id)
+            desk.enqueue(job.id, job.priority)
         else:
             response.status_code = 200
         return {"job_id": job.id, "story_id": story_id, "created": created, "status": job.status}

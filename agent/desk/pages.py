@@ -206,7 +206,7 @@ async def retry(request: Request, job_id: str) -> Response:
     check_csrf(request, csrf, str(form.get("csrf", "")))
     desk = _desk(request)
     job = desk.jobs.retry(job_id, user.name)
-    desk.enqueue(job.id)
+    desk.enqueue(job.id, job.priority)
     return RedirectResponse("/", status_code=303)
 
 
@@ -297,7 +297,7 @@ async def review_form(request: Request, story_id: str) -> Response:
     )
     job, created = review(_desk(request), story_id, request_model, user)
     if created:
-        _desk(request).enqueue(job.id)
+        _desk(request).enqueue(job.id, job.priority)
     return RedirectResponse(f"/stories/{quote(story_id)}", status_code=303)
 
 
@@ -383,7 +383,7 @@ async def edit(request: Request, story_id: str) -> Response:
             message=str(error),
         )
     if created:
-        desk.enqueue(job.id)
+        desk.enqueue(job.id, job.priority)
     return RedirectResponse(f"/stories/{quote(story_id)}", status_code=303)
 
 

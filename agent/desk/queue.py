@@ -1,6 +1,6 @@
 """The queue: huey carries job ids, nothing else (the jobs table is the truth).
 
-SqliteHuey in the data dir by default; RedisHuey when STORYDESK_QUEUE_URL is redis://…, so
+SqliteHuey in the data dir by default; (Priority)RedisHuey when STORYDESK_QUEUE_URL is redis://…, so
 workers on many machines share it. huey is at-most-once: a message a killed consumer held is
 gone, which is why the reaper sends queued jobs' ids again.
 """
@@ -27,10 +27,10 @@ class JobQueue:
         self.huey = huey
         self.task = huey.task(name=TASK, retries=0)(_run)
 
-    def send(self, job_id: str) -> bool:
+    def send(self, job_id: str, priority: int = 0) -> bool:
         """Enqueue a job id; False when the queue cannot be reached (the job stays queued)."""
         try:
-            self.task(job_id)
+            self.task(job_id, priority=priority)
         except Exception as error:  # noqa: BLE001 - redis/sqlite errors vary; the row is the truth
             log.warning(
                 "could not send job %s to the queue (%s); the reaper will resend it", job_id, error
@@ -44,10 +44,11 @@ def make_queue(settings: Settings) -> JobQueue:
     url = settings.queue_url
     if url and url.startswith(("redis://", "rediss://", "unix://")):
         try:
-            from huey import RedisHuey
+            from huey import PriorityRedisHuey
         except ImportError:
             raise ConfigError("a redis:// queue needs pip install 'storydesk[redis]'") from None
-        huey: Any = RedisHuey("storydesk", url=url, results=False)
+        # The priority flavour: an editor's resume job overtakes queued drafts.
+        huey: Any = PriorityRedisHuey("storydesk", url=url, results=False)
     elif url:
         raise ConfigError(
             f"STORYDESK_QUEUE_URL {url!r} is not a redis:// URL; leave it unset for the "

@@ -51,9 +51,9 @@ class Desk:
             self._queue = make_queue(self.settings)
         return self._queue
 
-    def enqueue(self, job_id: str) -> bool:
+    def enqueue(self, job_id: str, priority: int = 0) -> bool:
         """Send a job id to the queue; False when the queue is down (the reaper resends it)."""
-        return bool(self.queue.send(job_id))
+        return bool(self.queue.send(job_id, priority))
 
 
 def make_checkpointer(settings: Settings) -> Any:

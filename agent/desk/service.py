@@ -100,7 +100,7 @@ def trigger(
         max_attempts=desk.desk.max_attempts,
     )
     if created:
-        desk.enqueue(job.id)
+        desk.enqueue(job.id, job.priority)
     return job, created
 
 

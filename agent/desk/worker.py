@@ -203,7 +203,7 @@ class Runner:
             max_attempts=self.desk.desk.max_attempts,
         )
         if created:
-            self.desk.enqueue(draft.id)
+            self.desk.enqueue(draft.id, draft.priority)
 
 
 # ---------------------------------------------------------------------- the consumer
@@ -212,8 +212,8 @@ class Runner:
 def reap_once(desk: Desk) -> int:
     """Re-queue expired leases and resend forgotten queued jobs; return how many were sent."""
     due = desk.jobs.reap(desk.desk.requeue_seconds, desk.desk.backoff_seconds)
-    for job_id in due:
-        desk.enqueue(job_id)
+    for job_id, priority in due:
+        desk.enqueue(job_id, priority)
     return len(due)
 
 

@@ -491,9 +491,9 @@ class Jobs:
             )
         return str(values["status"])
 
-    def reap(self, requeue_after: float, backoff_base: float) -> list[str]:
-        """Re-queue expired leases (or fail them after the last attempt); return the ids of
-        queued jobs that are due and have waited `requeue_after` s since their last enqueue."""
+    def reap(self, requeue_after: float, backoff_base: float) -> list[tuple[str, int]]:
+        """Re-queue expired leases (or fail them after the last attempt); return the ids (and
+        priorities) of queued jobs that are due and were last sent `requeue_after` s ago."""
         now = utcnow()
         with self.engine.begin() as connection:
             expired = (
@@ -531,25 +531,23 @@ class Jobs:
                     )
                     .values(**values)
                 )
-            due = (
-                connection.execute(
-                    select(JOBS.c.id)
-                    .where(
-                        JOBS.c.status == "queued",
-                        or_(JOBS.c.not_before.is_(None), JOBS.c.not_before <= now),
-                        or_(
-                            JOBS.c.enqueued_at.is_(None),
-                            JOBS.c.enqueued_at <= now - timedelta(seconds=requeue_after),
-                        ),
-                    )
-                    .order_by(JOBS.c.priority.desc(), JOBS.c.created_at)
+            due = connection.execute(
+                select(JOBS.c.id, JOBS.c.priority)
+                .where(
+                    JOBS.c.status == "queued",
+                    or_(JOBS.c.not_before.is_(None), JOBS.c.not_before <= now),
+                    or_(
+                        JOBS.c.enqueued_at.is_(None),
+                        JOBS.c.enqueued_at <= now - timedelta(seconds=requeue_after),
+                    ),
                 )
-                .scalars()
-                .all()
-            )
+                .order_by(JOBS.c.priority.desc(), JOBS.c.created_at)
+            ).all()
             if due:
-                connection.execute(update(JOBS).where(JOBS.c.id.in_(due)).values(enqueued_at=now))
-        return [str(d) for d in due]
+                connection.execute(
+                    update(JOBS).where(JOBS.c.id.in_([d.id for d in due])).values(enqueued_at=now)
+                )
+        return [(str(d.id), int(d.priority)) for d in due]
 
     # ------------------------------------------------------------------ revisions
 

@@ -85,7 +85,7 @@ def test_expired_lease_is_requeued_with_backoff_then_failed_with_a_reason(harnes
 def test_reaper_resends_queued_jobs_the_queue_lost(harness: Harness) -> None:
     job_id = _queue_draft(harness)["job_id"]
     sent: list[str] = []
-    harness.desk._queue = type("Q", (), {"send": lambda self, i: sent.append(i) or True})()
+    harness.desk._queue = type("Q", (), {"send": lambda self, i, p: sent.append(i) or True})()
     assert reap_once(harness.desk) == 0  # sent a moment ago: not yet
     with harness.desk.engine.begin() as connection:
         connection.execute(
