@@ -13,7 +13,6 @@ import socket
 import subprocess
 import sys
 import threading
-import time
 from typing import Any
 
 from langchain_core.runnables import RunnableConfig
@@ -251,9 +250,17 @@ def run_workers(desk: Desk, n: int) -> int:
     if n == 1:
         consume(desk)
         return 0
+    import signal
+
+    stopping = threading.Event()
+
+    def on_term(signum: int, frame: Any) -> None:
+        stopping.set()  # stop the children too, not only this process
+
+    signal.signal(signal.SIGTERM, on_term)
     children = [subprocess.Popen([sys.executable, "-m", "agent.desk.worker"]) for _ in range(n)]
     try:
-        while True:
+        while not stopping.is_set():
             for index, child in enumerate(children):
                 code = child.poll()
                 if code is not None:
@@ -263,7 +270,7 @@ def run_workers(desk: Desk, n: int) -> int:
                         "worker process %s exited with %s; starting another", child.pid, code
                     )
                     children[index] = subprocess.Popen([sys.executable, "-m", "agent.desk.worker"])
-            time.sleep(1.0)
+            stopping.wait(1.0)
     except KeyboardInterrupt:
         pass
     finally:
