@@ -146,3 +146,44 @@ def test_same_draft_triggered_twice_at_once_is_one_job(sqlite_desk: Running) -> 
     assert sorted(a["created"] for a in answers) == [False, False, False, True]
     jobs = client.get("/api/jobs", params={"kind": "draft"}).json()
     assert jobs["total"] == 1
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as stat:
+                    if int(stat.read().rsplit(")", 1)[1].split()[1]) == pid:
+                        found.append(int(entry))
+            except OSError:
+                continue
+    return found
+
+
+def test_worker_n_runs_consumers_side_by_side_and_stops_them(sqlite_desk: Running) -> None:
+    from tests.desk_support import start, stop
+
+    desk = sqlite_desk
+    parent = start(
+        ["worker", "-n", "2"],
+        {**desk.env, "STORYDESK_TEST_MODEL_DELAY": "0.2"},
+        desk.logs / "pool.log",
+    )
+    desk.workers.append(parent)
+    client = desk.client()
+    cluster = example_cluster()
+    jobs = []
+    for n in range(2):
+        copy = {**cluster, "id": f"{cluster['id']}-{n}"}
+        client.post("/api/clusters", json=copy)
+        jobs.append(client.post(f"/api/clusters/{copy['id']}/drafts").json()["job_id"])
+    children = wait_for(
+        lambda: len(_children(parent.pid)) == 2 and _children(parent.pid), 30, "two consumers"
+    )
+    finished = [_wait_status(client, job_id, "needs_review", desk) for job_id in jobs]
+    assert {job["claimed_by"].rsplit(":", 1)[1] for job in finished} <= {str(c) for c in children}
+    stop(parent)
+    wait_for(
+        lambda: not any(os.path.exists(f"/proc/{c}") for c in children), 30, "the consumers to stop"
+    )
