@@ -20,8 +20,10 @@ from agent.desk.service import (
     NotFound,
     ReviewRequest,
     diff,
+    failing_edits,
     get_story,
     post_cluster,
+    preview_edit,
     review,
     trigger,
 )
@@ -38,6 +40,12 @@ class DraftRequest(BaseModel):
     """Options of a draft."""
 
     priority: int = Field(default=0, ge=-100, le=100, description="Higher runs first.")
+
+
+class EditCheck(BaseModel):
+    """An edit to fact-check without saving it."""
+
+    story: dict[str, Any] = Field(description="The edited Story, or just the fields that change.")
 
 
 class NewUser(BaseModel):
@@ -353,6 +361,15 @@ def create_app(settings: Settings, desk_settings: DeskSettings | None = None) ->
     ) -> dict[str, Any]:
         """Return a unified diff of two revisions' content."""
         return {"story_id": story_id, "a": a, "b": b, "diff": diff(desk, story_id, a, b)}
+
+    @app.post("/api/stories/{story_id}/check", tags=["stories"], **role("editor"))
+    def check_edit(user: Editor, story_id: str, edit: EditCheck) -> dict[str, Any]:
+        """Fact-check an edit without saving it: the claims it would fail, before approval."""
+        preview = preview_edit(desk, story_id, edit.story, user)
+        return {
+            "story": preview.model_dump(mode="json"),
+            "failing": failing_edits(preview),
+        }
 
     @app.post("/api/stories/{story_id}/review", status_code=202, tags=["stories"], **role("editor"))
     def review_story(

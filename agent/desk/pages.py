@@ -26,6 +26,7 @@ from agent.desk.service import (
     diff,
     failing_edits,
     get_story,
+    preview_edit,
     review,
     trigger,
 )
@@ -320,21 +321,41 @@ def _items(form: Any, section: str, fields: tuple[str, ...]) -> list[dict[str, A
     return rows
 
 
-@router.get("/stories/{story_id}/edit")
-def edit_form(request: Request, story_id: str) -> Response:
-    user, csrf = session_user(request, _sessions(request), "editor")
-    story = get_story(_desk(request), story_id)
+def _edit_page(
+    request: Request,
+    desk: Desk,
+    story_id: str,
+    user: Any,
+    csrf: str,
+    *,
+    code: int = 200,
+    message: str = "",
+    preview: Story | None = None,
+) -> Response:
+    current = get_story(desk, story_id)
+    shown = preview or current  # a checked edit stays in the form, with its fact-check
     return _render(
         request,
         "edit.html",
+        code=code,
         user=user,
         csrf=csrf,
-        story=story,
+        story=shown,
+        base_revision=current.revision,
         categories=CATEGORIES,
-        claims=_claims_by_item(story),
-        flags=_flags_by_item(story),
-        links=_article_links(story),
+        claims=_claims_by_item(shown),
+        flags=_flags_by_item(shown),
+        links=_article_links(current),
+        preview=preview,
+        failing=failing_edits(preview) if preview else [],
+        message=message,
     )
+
+
+@router.get("/stories/{story_id}/edit")
+def edit_form(request: Request, story_id: str) -> Response:
+    user, csrf = session_user(request, _sessions(request), "editor")
+    return _edit_page(request, _desk(request), story_id, user, csrf)
 
 
 @router.post("/stories/{story_id}/edit")
@@ -356,6 +377,14 @@ async def edit(request: Request, story_id: str) -> Response:
         "who_impacted": _items(form, "who_impacted", ("party", "explanation")),
     }
     desk = _desk(request)
+    if form.get("intent") == "check":
+        try:
+            preview = preview_edit(desk, story_id, edited, user)
+        except Conflict:
+            raise
+        except InputError as error:
+            return _edit_page(request, desk, story_id, user, csrf, code=422, message=str(error))
+        return _edit_page(request, desk, story_id, user, csrf, preview=preview)
     try:
         job, created = review(
             desk,
@@ -368,20 +397,7 @@ async def edit(request: Request, story_id: str) -> Response:
     except Conflict:
         raise
     except InputError as error:
-        story = get_story(desk, story_id)
-        return _render(
-            request,
-            "edit.html",
-            code=422,
-            user=user,
-            csrf=csrf,
-            story=story,
-            categories=CATEGORIES,
-            claims=_claims_by_item(story),
-            flags=_flags_by_item(story),
-            links=_article_links(story),
-            message=str(error),
-        )
+        return _edit_page(request, desk, story_id, user, csrf, code=422, message=str(error))
     if created:
         desk.enqueue(job.id, job.priority)
     return RedirectResponse(f"/stories/{quote(story_id)}", status_code=303)

@@ -34,6 +34,7 @@ class Desk:
     jobs: Jobs
     users: Users
     _queue: Any = field(default=None, repr=False)
+    _graph: Any = field(default=None, repr=False)
 
     @classmethod
     def open(cls, settings: Settings, desk: DeskSettings | None = None) -> Desk:
@@ -50,6 +51,15 @@ class Desk:
 
             self._queue = make_queue(self.settings)
         return self._queue
+
+    def thread_values(self, thread_id: str) -> dict[str, Any]:
+        """Read a draft thread's latest checkpoint (what the web side needs of the graph)."""
+        if self._graph is None:
+            from agent.graph import build_graph
+
+            self._graph = build_graph().compile(checkpointer=make_checkpointer(self.settings))
+        values = self._graph.get_state({"configurable": {"thread_id": thread_id}}).values
+        return dict(values or {})
 
     def enqueue(self, job_id: str, priority: int = 0) -> bool:
         """Send a job id to the queue; False when the queue is down (the reaper resends it)."""

@@ -135,7 +135,7 @@ def review(
     desk: Desk, story_id: str, request: ReviewRequest, user: UserRecord
 ) -> tuple[JobView, bool]:
     """Record a decision on a revision and queue the resume; 409 when stale or contrary."""
-    from agent.nodes.review import EDITABLE, ReviewDecision, apply_decision
+    from agent.nodes.review import ReviewDecision, apply_decision
 
     request_hash = digest({"request": request.model_dump(mode="json"), "actor": user.name})
     first = desk.jobs.action_on(story_id, request.revision)
@@ -155,19 +155,7 @@ def review(
         "redraft": request.action == "redraft",
     }
     if request.action == "edit":
-        if not request.story:
-            raise InputError("an edit needs `story`: the edited Story, or the fields that change")
-        current = get_story(desk, story_id).model_dump(mode="json")
-        payload["changes"] = {
-            k: v for k, v in request.story.items() if k in EDITABLE and v != current.get(k)
-        }
-        stray = sorted(set(request.story) - set(current))
-        if stray:
-            raise InputError(f"`story` has fields a Story does not: {', '.join(stray)}")
-        if not payload["changes"]:
-            raise InputError(
-                f"the edit changes nothing an editor may change ({', '.join(EDITABLE)})"
-            )
+        payload["changes"] = edit_changes(desk, story_id, request.story)
     if request.action in ("reject", "redraft") and not request.note.strip():
         raise InputError(f"{request.action} needs a `note`: the reason, for the record")
     head = desk.jobs.head(story_id)
@@ -210,6 +198,39 @@ def review(
         draft=_draft_job(desk, story_id),
         request_hash=request_hash,
     )
+
+
+def edit_changes(desk: Desk, story_id: str, fields: dict[str, Any] | None) -> dict[str, Any]:
+    """Return what an edit changes (the fields an editor may change that differ)."""
+    from agent.nodes.review import EDITABLE
+
+    if not fields:
+        raise InputError("an edit needs `story`: the edited Story, or the fields that change")
+    current = get_story(desk, story_id).model_dump(mode="json")
+    stray = sorted(set(fields) - set(current))
+    if stray:
+        raise InputError(f"`story` has fields a Story does not: {', '.join(stray)}")
+    changes = {k: v for k, v in fields.items() if k in EDITABLE and v != current.get(k)}
+    if not changes:
+        raise InputError(f"the edit changes nothing an editor may change ({', '.join(EDITABLE)})")
+    return changes
+
+
+def preview_edit(
+    desk: Desk, story_id: str, fields: dict[str, Any] | None, user: UserRecord
+) -> Story:
+    """Fact-check an edit without saving it: the story as the edit would make it."""
+    from agent.nodes.common import evidence_of
+    from agent.nodes.review import ReviewDecision, apply_decision, recheck
+
+    changes = edit_changes(desk, story_id, fields)
+    story = get_story(desk, story_id)
+    decision = ReviewDecision(action="edit", reviewer=user.name, changes=changes)
+    edited = apply_decision(story, decision)
+    values = desk.thread_values(_draft_job(desk, story_id).thread_id)
+    if "evidence" not in values:
+        raise NotFound(f"the draft thread of {story_id} holds no evidence to check against")
+    return recheck(edited, evidence_of(values))
 
 
 def _draft_job(desk: Desk, story_id: str) -> JobView:

@@ -72,6 +72,10 @@ def test_log_in_draft_edit_approve_in_the_browser(sqlite_desk: Running, browser:
     page.wait_for_selector("form.edit")
     edited = "The meeting at the Pentagon lasted about 50 minutes, officials said."
     page.fill("#summary-1-text", edited)
+    page.click("button:has-text('Check the edit')")
+    page.wait_for_selector(".check-result")
+    assert "Every claim of the edit is supported" in page.inner_text(".check-result")
+    assert page.input_value("#summary-1-text") == edited
     page.fill("#note", "attribution added")
     page.click("button:has-text('Save revision 2')")
     # The story page polls the edit's job and reloads when revision 2 is there.

@@ -116,7 +116,18 @@ def test_edit_form_round_trip_and_history(harness: Harness) -> None:
     data["category"], data["sentiment"] = "International", "neutral"
     data["summary-1-text"] = "The meeting at the Pentagon lasted about 50 minutes, officials said."
     data["who_impacted-0-remove"] = "on"
-    answer = harness.client.post(f"/stories/{story_id}/edit", data=data, follow_redirects=False)
+    data["summary-2-text"] = "Koizumi also met Vice President JD Vance at the White House 12 times."
+    checked = harness.client.post(f"/stories/{story_id}/edit", data={**data, "intent": "check"})
+    assert checked.status_code == 200 and "Fact-check of this edit (not saved yet)" in checked.text
+    assert "summary #3" in checked.text and "12" in checked.text
+    assert "12 times." in checked.text  # the checked text stays in the form
+    assert harness.desk.jobs.counts()["queued"] == 0
+    data["summary-2-text"] = (
+        "Koizumi also met Vice President JD Vance at the White House on Thursday."
+    )
+    answer = harness.client.post(
+        f"/stories/{story_id}/edit", data={**data, "intent": "save"}, follow_redirects=False
+    )
     assert answer.status_code == 303, answer.text
     pending = harness.client.get(f"/stories/{story_id}")
     assert "data-poll-job" in pending.text

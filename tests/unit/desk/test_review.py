@@ -143,3 +143,29 @@ def test_lists_filter_and_page(harness: Harness) -> None:
     assert jobs["total"] == 1 and jobs["items"] == []
     missing = harness.client.get("/api/stories/nope", headers=headers)
     assert missing.status_code == 404 and "nope" in missing.json()["error"]
+
+
+def test_an_edit_is_fact_checked_before_it_is_saved(harness: Harness) -> None:
+    story_id = harness.drafted()
+    summary = _story(harness, story_id)["summary"]
+    summary[1]["text"] = "The meeting at the Pentagon lasted about 95 minutes."
+    check = harness.client.post(
+        f"/api/stories/{story_id}/check",
+        json={"story": {"summary": summary}},
+        headers=harness.headers(),
+    )
+    assert check.status_code == 200, check.text
+    failing = check.json()["failing"]
+    assert [(f["section"], f["index"]) for f in failing] == [("summary", 1)]
+    assert "95" in failing[0]["message"]
+    summary[1]["text"] = "The meeting at the Pentagon lasted about 50 minutes, officials said."
+    fine = harness.client.post(
+        f"/api/stories/{story_id}/check",
+        json={"story": {"summary": summary}},
+        headers=harness.headers(),
+    )
+    assert fine.json()["failing"] == []
+    # Checking saves nothing and queues nothing.
+    assert harness.desk.jobs.actions(story_id) == []
+    assert [r["revision"] for r in harness.desk.jobs.revisions(story_id)] == [1]
+    assert harness.desk.jobs.counts()["queued"] == 0
