@@ -208,7 +208,7 @@ async def retry(request: Request, job_id: str) -> Response:
     desk = _desk(request)
     job = desk.jobs.retry(job_id, user.name)
     desk.enqueue(job.id, job.priority)
-    return RedirectResponse("/", status_code=303)
+    return RedirectResponse(_safe_next(str(form.get("next") or "/")), status_code=303)
 
 
 # ---------------------------------------------------------------------- story

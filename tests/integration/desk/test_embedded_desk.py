@@ -37,6 +37,8 @@ def test_embedded_model_draft_reaches_review(sqlite_desk: Running) -> None:
         job = client.get(f"/api/jobs/{job_id}").json()
         story = client.get(f"/api/stories/{job['story_id']}").json()
     assert story["provenance"]["backend"] == "local"
+    # One attempt: the lease was renewed through the model calls, nobody else took the job.
+    assert job["attempts"] == 1, job["events"]
     print(
         f"\ntrigger -> needs_review with the embedded model: {seconds:.1f} s "
         f"(model {story['provenance']['model']}, {story['provenance']['tokens']} tokens, "

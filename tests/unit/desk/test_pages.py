@@ -146,3 +146,30 @@ def test_edit_form_round_trip_and_history(harness: Harness) -> None:
     assert approve.status_code == 303, approve.text[-600:]
     assert harness.run_queued() == ["done"]
     assert "Approved by editor user" in harness.client.get(f"/stories/{story_id}").text
+
+
+def test_failed_jobs_show_their_reason_and_retry_from_the_page(harness: Harness) -> None:
+    story_id = harness.drafted()
+    _login(harness)
+    page = harness.client.get(f"/stories/{story_id}").text
+    harness.client.post(
+        f"/stories/{story_id}/review",
+        data={"csrf": _csrf(page), "action": "approve", "revision": "1"},
+    )
+    (job,), _ = harness.desk.jobs.find(status="queued")
+    assert harness.desk.jobs.claim(job.id, "w", 30) is not None
+    harness.desk.jobs.give_up_or_retry(
+        job.id, "w", "the checkpoint database was locked", 0, final=True
+    )
+    queue = harness.client.get("/", params={"status": "failed"}).text
+    assert "the checkpoint database was locked" in queue and "Retry" in queue
+    story_page = harness.client.get(f"/stories/{story_id}").text
+    assert "the checkpoint database was locked" in story_page
+    answer = harness.client.post(
+        f"/jobs/{job.id}/retry",
+        data={"csrf": _csrf(story_page), "next": f"/stories/{story_id}"},
+        follow_redirects=False,
+    )
+    assert answer.status_code == 303 and answer.headers["location"] == f"/stories/{story_id}"
+    assert harness.run_queued() == ["done"]
+    assert "Approved by editor user" in harness.client.get(f"/stories/{story_id}").text
