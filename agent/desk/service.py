@@ -45,11 +45,25 @@ def content_hash(cluster: Cluster) -> str:
     return digest(articles)
 
 
-def story_id_for(cluster_id: str) -> Callable[[str], str]:
-    """Return how a draft thread of this cluster names its story (the graph's own rule)."""
+def thread_for(cluster_id: str) -> Callable[[str], tuple[str, str]]:
+    """Return how a draft of this cluster names its graph thread and its story from a key.
+
+    The thread should be the story id. The graph names a story after its thread
+    (agent.nodes.assemble.story_id); where that rule keeps a story id given as the thread,
+    the two are one. Where it does not (it prefixes "story-<cluster>-" to the thread's last
+    ":"-part), the thread is "<cluster>:<key>" and the story "story-<cluster>-<key>": still one
+    thread per story, both kept on the job row.
+    """
     from agent.nodes.assemble import story_id
 
-    return lambda thread_id: story_id(cluster_id, thread_id)
+    def name(key: str) -> tuple[str, str]:
+        direct = f"story-{cluster_id}-{key}"
+        if story_id(cluster_id, direct) == direct:
+            return direct, direct
+        thread = f"{cluster_id}:{key}"
+        return thread, story_id(cluster_id, thread)
+
+    return name
 
 
 def post_cluster(desk: Desk, data: Any, user: UserRecord) -> tuple[Cluster, bool]:
@@ -94,7 +108,7 @@ def trigger(
     job, created = desk.jobs.create_draft(
         cluster=cluster.model_dump(mode="json"),
         content_hash=content_hash(cluster),
-        story_id_for=story_id_for(cluster.id),
+        thread_for=thread_for(cluster.id),
         created_by=user.name,
         priority=priority,
         max_attempts=desk.desk.max_attempts,

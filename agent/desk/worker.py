@@ -189,7 +189,7 @@ class Runner:
 
     def _redraft(self, job: JobView) -> None:
         """Queue a fresh draft of the rejected story's cluster content (a new story)."""
-        from agent.desk.service import story_id_for
+        from agent.desk.service import thread_for
 
         original = self.desk.jobs.draft_of(job.story_id)
         if original is None:
@@ -197,7 +197,7 @@ class Runner:
         draft, created = self.desk.jobs.create_draft(
             cluster=original.payload["cluster"],
             content_hash=original.content_hash,
-            story_id_for=story_id_for(original.cluster_id),
+            thread_for=thread_for(original.cluster_id),
             created_by=job.created_by,
             max_attempts=self.desk.desk.max_attempts,
         )

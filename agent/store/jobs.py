@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, cast
@@ -162,14 +163,15 @@ class Jobs:
         *,
         cluster: dict[str, Any],
         content_hash: str,
-        story_id_for: Any,
+        thread_for: Callable[[str], tuple[str, str]],
         created_by: str,
         priority: int = 0,
         max_attempts: int = 3,
     ) -> tuple[JobView, bool]:
         """Add a draft job, or return the active one for the same cluster content.
 
-        `story_id_for(thread_id)` names the story a thread will make. Returns (job, created).
+        `thread_for(key)` names the graph thread and the story it will make, from a key unique
+        to this job. Returns (job, created).
         """
         cluster_id = cluster["id"]
         key = f"draft:{cluster_id}:{content_hash}"
@@ -177,7 +179,7 @@ class Jobs:
         if existing is not None:
             return existing, False
         job_id = new_id()
-        thread_id = f"{cluster_id}:{job_id[:12]}"
+        thread_id, story_id = thread_for(job_id[:12])
         now = utcnow()
         row = {
             "id": job_id,
@@ -186,7 +188,7 @@ class Jobs:
             "priority": priority,
             "cluster_id": cluster_id,
             "content_hash": content_hash,
-            "story_id": story_id_for(thread_id),
+            "story_id": story_id,
             "thread_id": thread_id,
             "active_key": key,
             "payload": {"cluster": cluster},

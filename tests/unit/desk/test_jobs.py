@@ -174,3 +174,19 @@ def test_a_review_job_that_dies_after_resuming_is_finished_once(harness: Harness
     assert latest["revision"] == 2 and latest["summary"][0]["text"].startswith(
         "Koizumi and Hegseth"
     )
+
+
+def test_one_thread_per_story_whichever_naming_rule_the_graph_has(monkeypatch: Any) -> None:
+    from agent.desk.service import thread_for
+    from agent.nodes import assemble
+
+    thread, story = thread_for("c1")("abc")
+    assert story == assemble.story_id("c1", thread)  # the graph's own name for the story
+    assert (thread, story) == ("c1:abc", "story-c1-abc")
+    # A graph that keeps a story id given as the thread: thread and story are one.
+    monkeypatch.setattr(
+        assemble,
+        "story_id",
+        lambda cluster_id, thread_id: thread_id if thread_id.startswith("story-") else "x",
+    )
+    assert thread_for("c1")("abc") == ("story-c1-abc", "story-c1-abc")
