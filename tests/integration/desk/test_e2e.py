@@ -89,8 +89,7 @@ def test_draft_edit_approve_over_http(desk: Running) -> None:
     assert stale.status_code == 409 and "already answered" in stale.json()["error"]
 
 
-def test_worker_killed_mid_draft_loses_nothing(sqlite_desk: Running) -> None:
-    desk = sqlite_desk
+def test_worker_killed_mid_draft_loses_nothing(desk: Running) -> None:
     slow = {"STORYDESK_TEST_MODEL_DELAY": "0.6"}
     first = desk.worker("first", **slow)
     client = desk.client()
@@ -118,11 +117,13 @@ def test_worker_killed_mid_draft_loses_nothing(sqlite_desk: Running) -> None:
     events = [e["event"] for e in job["events"]]
     assert events.count("claimed") == 2 and "lease_expired" in events
     assert "resumed" in events, events  # the thread went on from its checkpoint
+    resumed = next(e for e in job["events"] if e["event"] == "resumed")
+    assert resumed["next"] and not {"retrieve", "screen"} & set(resumed["next"])
     stories = client.get("/api/stories", params={"cluster_id": cluster["id"]}).json()
     assert stories["total"] == 1 and stories["items"][0]["id"] == story_id
     revisions = client.get(f"/api/stories/{story_id}/revisions").json()["items"]
     assert [r["revision"] for r in revisions] == [1]
-    print(f"killed in {killed_in}; events {events}")
+    print(f"killed in {killed_in}; resumed at {resumed['next']}; events {events}")
 
 
 def test_same_draft_triggered_twice_at_once_is_one_job(sqlite_desk: Running) -> None:
