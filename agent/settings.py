@@ -129,6 +129,12 @@ class Settings(BaseSettings):
     )
     """SQLAlchemy URL of the article store; default a SQLite file in the data dir."""
 
+    queue_url: str | None = Field(
+        default=None, validation_alias=AliasChoices("STORYDESK_QUEUE_URL", "queue_url")
+    )
+    """The desk's job queue: redis://… for RedisHuey (workers on many machines); default a
+    SqliteHuey file in the data dir. It carries job ids only; the jobs table is the truth."""
+
     evaldata_dir: Path | None = Field(
         default=None, validation_alias=AliasChoices("STORYDESK_EVALDATA", "evaldata_dir")
     )
@@ -169,6 +175,9 @@ class Settings(BaseSettings):
     def db_url(self) -> str:
         return self.database_url or f"sqlite:///{self.data_dir / 'storydesk.sqlite'}"
 
+    @property
+    def queue_path(self) -> Path:
+        return self.data_dir / "queue.sqlite"
 
     def find_evaldata(self, relative: str) -> Path | None:
         """Return a file or folder of the evaluation data, or None where it is not there."""

@@ -1,7 +1,7 @@
 """The `storydesk` command line: each command group registers its own sub-commands.
 
 Groups, in the order `storydesk --help` lists them: draft (draft, review, check, schema), intake
-(ingest, sources, cluster, clusters), evals (eval), bench.
+(ingest, sources, cluster, clusters), desk (serve, worker, users), evals (eval), bench.
 """
 
 from __future__ import annotations
@@ -11,11 +11,12 @@ import sys
 from collections.abc import Sequence
 
 from agent.cli import bench, draft, intake
+from agent.desk import cli as desk_cli
 from agent.errors import StorydeskError
 from agent.settings import load_settings
 from evals import cli as evals_cli
 
-COMMAND_GROUPS = (draft, intake, evals_cli, bench)
+COMMAND_GROUPS = (draft, intake, desk_cli, evals_cli, bench)
 
 
 def build_parser() -> argparse.ArgumentParser:

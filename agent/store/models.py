@@ -206,3 +206,134 @@ class StoryRevision(Base):
 
 
 metadata = Base.metadata
+
+
+# --------------------------------------------------------------------------- the desk
+# Appended for the editorial desk (migration 0003); the tables above keep their meaning.
+
+
+class DeskCluster(Base):
+    """A cluster posted over the desk's API, kept as given (the article store's own clusters
+    are drafted from the store)."""
+
+    __tablename__ = "desk_clusters"
+
+    id: Mapped[str] = mapped_column(String(ID_LENGTH), primary_key=True)
+    title: Mapped[str] = mapped_column(Text)
+    data: Mapped[dict[str, Any]] = mapped_column(JSON)
+    """The cluster input, as JSON."""
+    content_hash: Mapped[str] = mapped_column(String(64))
+    articles: Mapped[int] = mapped_column(Integer)
+    sides: Mapped[list[str]] = mapped_column(JSON, default=list)
+    """The sides (left, center, right) its articles' leans cover, as given."""
+    first_at: Mapped[datetime] = mapped_column()
+    last_at: Mapped[datetime] = mapped_column(index=True)
+    created_by: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Job(Base):
+    """A unit of desk work (a draft, or the resume of a draft with an editor's decision).
+
+    The row is the truth; the queue (huey) only carries its id. A worker owns a running job
+    while its lease lasts; the reaper re-queues it when the lease runs out.
+    """
+
+    __tablename__ = "jobs"
+    __table_args__ = (Index("ix_jobs_status_not_before", "status", "not_before"),)
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    """draft or review."""
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    """queued, running, needs_review, approved, rejected, done (a review job), failed."""
+    priority: Mapped[int] = mapped_column(Integer, default=0)
+    cluster_id: Mapped[str] = mapped_column(String(ID_LENGTH), index=True)
+    content_hash: Mapped[str] = mapped_column(String(64))
+    story_id: Mapped[str] = mapped_column(String(300), index=True)
+    thread_id: Mapped[str] = mapped_column(String(300))
+    """The LangGraph thread; one per story."""
+    active_key: Mapped[str | None] = mapped_column(String(400), unique=True)
+    """Set while a draft is queued, running or in review: the same cluster content cannot be
+    drafted twice at once (the unique key is what makes concurrent triggers agree)."""
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    revision: Mapped[int | None] = mapped_column(Integer)
+    """For a review job: the revision the decision was made on."""
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    max_attempts: Mapped[int] = mapped_column(Integer, default=3)
+    claimed_by: Mapped[str | None] = mapped_column(String(200))
+    lease_expires_at: Mapped[datetime | None] = mapped_column()
+    not_before: Mapped[datetime | None] = mapped_column()
+    """Backoff: no worker claims it before this time."""
+    enqueued_at: Mapped[datetime | None] = mapped_column()
+    node: Mapped[str | None] = mapped_column(String(64))
+    """The graph node it is in (or last finished)."""
+    reason: Mapped[str | None] = mapped_column(Text)
+    """Why it failed (or why the last attempt did), in words a person can act on."""
+    events: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    """What happened to it: claims, lease expiries, resumes, retries."""
+    created_by: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    started_at: Mapped[datetime | None] = mapped_column()
+    finished_at: Mapped[datetime | None] = mapped_column()
+
+
+class ReviewAction(Base):
+    """An editor's decision on one revision of a story; one per revision, never two."""
+
+    __tablename__ = "review_actions"
+    __table_args__ = (UniqueConstraint("story_id", "revision"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    story_id: Mapped[str] = mapped_column(String(300), index=True)
+    revision: Mapped[int] = mapped_column(Integer)
+    action: Mapped[str] = mapped_column(String(16))
+    actor: Mapped[str] = mapped_column(String(100))
+    note: Mapped[str] = mapped_column(Text, default="")
+    payload_hash: Mapped[str] = mapped_column(String(64))
+    """Of the submission: a repeat of the same one gets the first answer, not a conflict."""
+    job_id: Mapped[str] = mapped_column(String(32))
+    overrides: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    """Failing checks the editor approved anyway (claim, verdict, note), under their name."""
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class RevisionMeta(Base):
+    """Who made a revision of a story, when, and how (model or editor)."""
+
+    __tablename__ = "revision_meta"
+    __table_args__ = (UniqueConstraint("story_id", "revision"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    story_id: Mapped[str] = mapped_column(String(300), index=True)
+    revision: Mapped[int] = mapped_column(Integer)
+    author: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(16))
+    """model or editor."""
+    job_id: Mapped[str | None] = mapped_column(String(32))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class User(Base):
+    """A desk user; only the sha256 of the token is kept."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    role: Mapped[str] = mapped_column(String(16))
+    """viewer, editor or admin."""
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    revoked_at: Mapped[datetime | None] = mapped_column()
+
+
+class DeskSecret(Base):
+    """Server secrets shared by every replica (the session-cookie signing key)."""
+
+    __tablename__ = "desk_secrets"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
