@@ -12,8 +12,10 @@ A prompt file looks like this::
     === user ===
     ...
 
-Every prompt's messages start with the shared prefix in `_prefix.md` (instructions and the
-numbered evidence) so llama.cpp and hosted prompt caches reuse it across the graph's nodes.
+A body is a sequence of `=== system ===`, `=== user ===` and `=== assistant ===` sections. The
+graph's task prompts (summary, timeline, impact, classify) hold only their `=== user ===` turn:
+the nodes put the shared prefix of `prefix.md` (instructions and the numbered evidence) before
+it, so llama.cpp and hosted prompt caches reuse that prefix across the graph's nodes.
 """
 
 from __future__ import annotations
@@ -128,7 +130,10 @@ class Prompt:
 def _split_messages(text: str, prompt: Prompt) -> tuple[Message, ...]:
     parts = _SECTION.split(text)
     if len(parts) < 3 or parts[0].strip():
-        raise PromptError(f"{prompt.path}: the body must start with a '=== system ===' line")
+        raise PromptError(
+            f"{prompt.path}: the body must start with a '=== system ===', '=== user ===' or "
+            "'=== assistant ===' line"
+        )
     return tuple(
         Message(role, content.strip())
         for role, content in zip(parts[1::2], parts[2::2], strict=True)
