@@ -31,9 +31,10 @@ from agent.checks.text import (
     stem,
     words,
 )
-from agent.schemas import Conflict, Evidence
+from agent.schemas import Conflict, Evidence, Verdict
 
-VerdictName = Literal["supported", "unsupported", "contradicted"]
+VerdictName = Verdict
+"""The Story's verdict type (agent.schemas.Verdict): one definition."""
 
 SUPPORTED_OVERLAP = 0.7
 """At or above this share of its words in the evidence (and no rule broken) a claim is supported."""

@@ -13,6 +13,7 @@ from agent.context import Context
 from agent.errors import ModelOutputError
 from agent.llm.gateway import Gateway, LLMResult
 from agent.prompts import RenderedPrompt, load_prompt
+from agent.schemas import Verdict
 from agent.state import CallRecord
 
 T = TypeVar("T", bound=BaseModel)
@@ -135,7 +136,7 @@ def article_ids_of(sentence_ids: list[str]) -> list[str]:
 
 
 class VerifyAnswer(BaseModel):
-    verdict: Literal["supported", "contradicted", "unsupported"]
+    verdict: Verdict
 
 
 def model_verifier(gateway: Gateway, calls: list[CallRecord] | None = None) -> Verifier:
