@@ -8,11 +8,30 @@ import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from agent.errors import InputError, StorydeskError
 from agent.files import read_text
-from agent.settings import Settings, load_settings
+
+if TYPE_CHECKING:
+    from agent.settings import Settings
+
+PLUGINS: dict[str, dict[str, str]] = {
+    "agent.store.cli": {
+        "ingest": "store articles from JSONL/JSON files, RSS/Atom feeds or HTML pages "
+        "(files or URLs)",
+        "sources": "the outlet registry: import, list, lookup",
+        "cluster": "cluster new articles; or split, merge, show, eval",
+        "clusters": "list clusters, most recent first",
+    },
+    "evals.cli": {"eval": "score drafts on evaluation datasets, report on a run, compare two runs"},
+}
+"""Commands other modules register, with their one-line help. Their modules import SQLAlchemy,
+alembic and LangGraph (seconds), so `storydesk --help` lists them from here and a command's
+module is imported only when that command runs; a unit test keeps this table in step."""
+
+PLUGIN_BENCH = {"agent.store.cli": "cluster"}
+"""Modules that add a sub-command to `storydesk bench`."""
 
 
 def _write(path: str | None, text: str) -> None:
@@ -135,7 +154,78 @@ def cmd_check(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def build_parser() -> argparse.ArgumentParser:
+def cmd_bench(args: argparse.Namespace, settings: Settings) -> int:
+    """Measure a story's cost against the embedded model's own speed; print a table."""
+    from agent.bench import SECTIONS, default_clusters, format_table, run_bench
+
+    sections = args.sections.split(",") if args.sections else list(SECTIONS)
+    clusters = [Path(p) for p in args.cluster] if args.cluster else default_clusters()
+    out = run_bench(
+        settings,
+        clusters=clusters,
+        sections=sections,
+        sizes=args.sizes or (3, 10, 30, 100),
+        timeout=args.timeout,
+        progress=lambda line: print(line, file=sys.stderr, flush=True),
+    )
+    print(format_table(out))
+    if args.json_path:
+        _write(args.json_path, json.dumps(out, indent=2))
+    return 0
+
+
+def _bench_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--json", dest="json_path", metavar="FILE", help="also write JSON here")
+    parser.add_argument(
+        "--cluster",
+        action="append",
+        metavar="FILE",
+        help="a cluster to draft (repeat; default: the one-event examples)",
+    )
+    parser.add_argument(
+        "--sections",
+        metavar="LIST",
+        help="comma-separated: rates,story,overhead,cache,baseline,growth,threads (default all)",
+    )
+    parser.add_argument(
+        "--sizes",
+        type=int,
+        action="append",
+        metavar="N",
+        help="growth: articles per synthetic cluster (repeat; default 3, 10, 30, 100)",
+    )
+    parser.add_argument(
+        "--timeout",
+        type=float,
+        default=600.0,
+        help="seconds before a child run (growth, threads) is given up (default 600)",
+    )
+    parser.set_defaults(func=cmd_bench)
+
+
+def _command_of(argv: Sequence[str]) -> str | None:
+    # The first word that is not an option is the command (the only top-level option is a flag).
+    for word in argv:
+        if not word.startswith("-"):
+            return word
+    return None
+
+
+def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
+    """The command-line parser; with argv, import only the plugin modules that command needs."""
+    command = None if argv is None else _command_of(argv)
+    builtin = {"schema", "draft", "check", "review"}
+    if argv is None or (
+        command is not None
+        and command not in builtin
+        and command != "bench"
+        and not any(command in names for names in PLUGINS.values())
+    ):
+        load = list(PLUGINS)  # the whole parser (or an unknown command: let argparse list all)
+    elif command == "bench":
+        load = [m for m in PLUGINS if m in PLUGIN_BENCH]
+    else:
+        load = [m for m, names in PLUGINS.items() if command in names]
     parser = argparse.ArgumentParser(
         prog="storydesk",
         description="Neutral, fact-checked news stories from clusters of articles.",
@@ -172,7 +262,16 @@ def build_parser() -> argparse.ArgumentParser:
     review.add_argument("--out", help="write the story JSON here (default: stdout)")
     review.set_defaults(func=cmd_review)
 
-    for module in ("agent.store.cli", "evals.cli"):
+    bench = sub.add_parser("bench", help="benchmarks (default: a story's cost; or: cluster)")
+    _bench_arguments(bench)
+    bench_sub = bench.add_subparsers(dest="bench_command", metavar="{story,cluster}")
+    _bench_arguments(bench_sub.add_parser("story", help="a story's cost against the model's"))
+
+    for module in PLUGINS:
+        if module not in load:
+            for name, help_text in PLUGINS[module].items():
+                sub.add_parser(name, help=help_text, add_help=False)
+            continue
         try:
             register = __import__(module, fromlist=["register"]).register
         except ImportError as error:
@@ -185,9 +284,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the storydesk command line; errors a user can fix print as one line."""
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    words = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser(words)
+    args = parser.parse_args(words)
     try:
+        from agent.settings import load_settings
+
         settings = load_settings(cache=False if args.no_cache else None)
         return int(args.func(args, settings) or 0)
     except StorydeskError as error:
