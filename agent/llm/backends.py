@@ -63,6 +63,8 @@ class CallTrace:
     """llama.cpp's compute time for the single-token decode steps."""
     seconds: float
     """The whole call: template, grammar, prefill, decode and sampling."""
+    cpu_seconds: float
+    """This process's CPU time over the call (what a loaded machine does not inflate)."""
     constrained: bool
 
 
@@ -363,6 +365,7 @@ class LocalBackend:
 
         with self._lock:
             started = time.perf_counter()  # after the wait: a call's own time, not its turn's
+            cpu_started = time.process_time()
             llama = self._ready()
             if not self.reuse_prefix:
                 llama.reset()
@@ -398,6 +401,7 @@ class LocalBackend:
                         prefill_seconds=(after.t_p_eval_ms - before.t_p_eval_ms) / 1000,
                         decode_seconds=(after.t_eval_ms - before.t_eval_ms) / 1000,
                         seconds=time.perf_counter() - started,
+                        cpu_seconds=time.process_time() - cpu_started,
                         constrained=constrained,
                     )
                 )
