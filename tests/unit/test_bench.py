@@ -274,3 +274,38 @@ def test_unknown_bench_section_is_refused(settings: Settings, tmp_path: Path) ->
 
     with pytest.raises(InputError, match="unknown bench sections"):
         run_bench(settings, clusters=[], sections=["nope"])
+
+
+class _Overlapping(FakeModel):
+    """Counts how many calls are in flight at once (a server backend can take them all)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        import threading
+
+        self.in_flight = 0
+        self.most = 0
+        self.gate = threading.Barrier(4, timeout=5)
+        self.count_lock = threading.Lock()
+
+    def generate(self, messages: Any, schema: Any, schema_name: str, sampling: Any) -> Completion:
+        if schema_name in DRAFTERS:
+            with self.count_lock:
+                self.in_flight += 1
+                self.most = max(self.most, self.in_flight)
+            try:
+                self.gate.wait()  # only returns once all four drafters are in flight together
+            finally:
+                with self.count_lock:
+                    self.in_flight -= 1
+        return super().generate(messages, schema, schema_name, sampling)
+
+
+def test_the_four_drafters_reach_a_concurrent_backend_together(settings: Settings) -> None:
+    from agent.api import StoryAgent
+
+    fake = scripted(_Overlapping())
+    StoryAgent(settings, gateway=Gateway(fake), now=NOW).draft(
+        parse_cluster(example("koizumi-hegseth"))
+    )
+    assert fake.most == 4
