@@ -27,7 +27,7 @@ from typing import Any, Literal
 
 from pydantic import Field, create_model
 
-from agent.errors import InputError
+from agent.errors import InputError, ModelOutputError
 from agent.llm.backends import Backend, CallTrace, Completion, LocalBackend, Sampling
 from agent.settings import Settings
 
@@ -460,18 +460,20 @@ def single_prompt_story(agent: Any, local: LocalBackend, cluster: dict[str, Any]
     cites: Any = list[id_enum(evidence.selected)]  # type: ignore[misc]
     date_pattern = r"^[0-9]{4}(-[0-9]{2}(-[0-9]{2})?)?$"
     sentence = create_model(
-        "SingleSentence", cites=(cites, Field(min_length=1, max_length=3)), text=(str, ...)
+        "SingleSentence",
+        cites=(cites, Field(min_length=1, max_length=3)),
+        text=(str, Field(min_length=1, max_length=320)),
     )
     event = create_model(
         "SingleEvent",
         date=(str, Field(pattern=date_pattern)),
-        event=(str, ...),
+        event=(str, Field(min_length=1, max_length=320)),
         cites=(cites, Field(min_length=1, max_length=3)),
     )
     party = create_model(
         "SingleParty",
         party=(str, Field(max_length=80)),
-        explanation=(str, ...),
+        explanation=(str, Field(min_length=1, max_length=320)),
         cites=(cites, Field(min_length=1, max_length=3)),
     )
     category: Any = Literal[CATEGORIES]
@@ -491,7 +493,25 @@ def single_prompt_story(agent: Any, local: LocalBackend, cluster: dict[str, Any]
     gateway = agent.gateway
     local.trace = []
     started = time.perf_counter()
-    result = gateway.structured(prompt, output, max_tokens=1500)
+    try:
+        result = gateway.structured(prompt, output, max_tokens=1500)
+    except ModelOutputError as error:
+        # The simple way failing is a result too: what it spent, and no story.
+        traces = local.trace
+        local.trace = None
+        return {
+            "cluster_id": parsed.id,
+            "failed": str(error).split("; last problem: ")[-1][:160],
+            "draft_seconds": time.perf_counter() - started,
+            "wall_seconds": time.perf_counter() - started,
+            "calls": len(traces),
+            "prompt_tokens": sum(len(t.prompt_ids) for t in traces),
+            "prefilled_tokens": sum(t.prefilled_tokens for t in traces),
+            "completion_tokens": sum(t.completion_tokens for t in traces),
+            "draft_completion_tokens": sum(t.completion_tokens for t in traces),
+            "supported": 0,
+            "claims": 0,
+        }
     draft_seconds = time.perf_counter() - started
     draft_traces = list(local.trace)
     value: Any = result.value
@@ -719,8 +739,12 @@ def run_bench(
     sizes: Sequence[int] = GROWTH_SIZES,
     timeout: float = 600.0,
     progress: Callable[[str], None] = lambda _: None,
+    partial: Callable[[dict[str, Any]], None] = lambda _: None,
 ) -> dict[str, Any]:
-    """Run the chosen sections; return every figure (see the module docstring)."""
+    """Run the chosen sections; return every figure (see the module docstring).
+
+    `partial` receives the figures so far after each section (a long run keeps what it has).
+    """
     from agent.nodes.screen import build_evidence, evidence_budget
     from agent.schemas import parse_cluster
 
@@ -826,17 +850,20 @@ def run_bench(
                 cost = overhead(agent_settings, recorder.answers, first, repeat=5)
                 cost["overhead_share"] = cost["overhead_ms"] / (stories[0].wall_seconds * 1000)
                 out["overhead"] = cost
+            partial(out)
             if "baseline" in sections:
                 out["baseline"] = []
                 for cluster in data:
                     progress(f"single-prompt baseline on {cluster['id']} ...")
                     base_agent = _agent(agent_settings, local, None)
                     out["baseline"].append(single_prompt_story(base_agent, local, cluster))
+        partial(out)
         if "cache" in sections:
             out.setdefault("cache", {})["cli_start_seconds"] = cli_start_seconds()
         if "growth" in sections:
             progress(f"growth over {list(sizes)} articles (one process each) ...")
             out["growth"] = growth(sizes, timeout)
+        partial(out)
         if "threads" in sections:
             progress("threads with and without a busy core ...")
             smallest = min(clusters, key=lambda p: p.stat().st_size)
@@ -973,10 +1000,11 @@ def format_table(out: dict[str, Any]) -> str:
                 f"{story['supported']}/{story['claims']} final, "
                 f"{story['first_round_supported']}/{story['first_round_claims']} first round"
             )
+        failed = f" FAILED: {b['failed']}" if b.get("failed") else ""
         lines.append(
             f"single prompt {b['cluster_id']}: {b['wall_seconds']:.1f} s ({b['calls']} calls, "
             f"{b['prompt_tokens'] + b['completion_tokens']} tokens), support "
-            f"{b['supported']}/{b['claims']}{vs}"
+            f"{b['supported']}/{b['claims']}{failed}{vs}"
         )
     for g in out.get("growth") or []:
         if g.get("ok"):

@@ -167,6 +167,9 @@ def cmd_bench(args: argparse.Namespace, settings: Settings) -> int:
         sizes=args.sizes or (3, 10, 30, 100),
         timeout=args.timeout,
         progress=lambda line: print(line, file=sys.stderr, flush=True),
+        partial=lambda figures: (
+            _write(args.json_path, json.dumps(figures, indent=2)) if args.json_path else None
+        ),
     )
     print(format_table(out))
     if args.json_path:
