@@ -987,7 +987,8 @@ def format_table(out: dict[str, Any]) -> str:
                 f"redraft from cache: {c['redraft_tokens']} tokens, {c['redraft_seconds']:.3f} s"
                 f" ({c['redraft_calls']} calls)"
             )
-        lines.append(f"storydesk --help: {c['cli_start_seconds']:.2f} s")
+        if "cli_start_seconds" in c:
+            lines.append(f"storydesk --help: {c['cli_start_seconds']:.2f} s")
     for b in out.get("baseline") or []:
         story = next(
             (s for s in out.get("stories") or [] if s["cluster_id"] == b["cluster_id"]), None
