@@ -7,15 +7,20 @@ import json
 import sys
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from agent.errors import InputError
-from agent.schemas import Cluster, FactCheck, Story
-from agent.settings import Settings
-from evals.datasets import LOADERS
-from evals.datasets.timeline17 import DEFAULT_MAX_ARTICLES, DEFAULT_MAX_WORDS
-from evals.runner import ModelInfo, RunOptions, prompt_versions, run_eval
-from evals.tasks import Checker, Drafter
+
+if TYPE_CHECKING:
+    from agent.schemas import Cluster, FactCheck, Story
+    from agent.settings import Settings
+    from evals.runner import ModelInfo
+    from evals.tasks import Checker, Drafter
+
+# The runner, the datasets and the metrics import pydantic models, SQLAlchemy and LangGraph
+# (seconds): they are imported when `eval` runs, so `storydesk --help` stays instant.
+DATASETS = ("examples", "allsides", "timeline17", "summedits", "babe")
+"""The datasets `eval run` knows: the keys of evals.datasets.LOADERS (a test keeps them equal)."""
 
 REPO = Path(__file__).resolve().parent.parent
 BABE_FILE = "babe/babe_final_labels_SG1.csv"
@@ -123,7 +128,7 @@ def register(subparsers: Any) -> None:
         "summary.json and run.json. Rerunning into the same DIR resumes: finished items are "
         "skipped.",
     )
-    run.add_argument("dataset", metavar="DATASET", help=f"one of: {', '.join(LOADERS)}")
+    run.add_argument("dataset", metavar="DATASET", help=f"one of: {', '.join(DATASETS)}")
     run.add_argument(
         "path", metavar="PATH", type=Path, nargs="?",
         help="the dataset (default: the project's examples/, or the dataset's file in "
@@ -146,12 +151,12 @@ def register(subparsers: Any) -> None:
         "--retry-errors", action="store_true", help="when resuming, redo the items that failed"
     )
     run.add_argument(
-        "--t17-articles", type=_positive, default=DEFAULT_MAX_ARTICLES, metavar="N",
-        help=f"timeline17: articles sampled per topic (default {DEFAULT_MAX_ARTICLES})",
+        "--t17-articles", type=_positive, default=None, metavar="N",
+        help="timeline17: articles sampled per topic (default: the loader's, 8)",
     )
     run.add_argument(
-        "--t17-words", type=_positive, default=DEFAULT_MAX_WORDS, metavar="N",
-        help=f"timeline17: words kept per article (default {DEFAULT_MAX_WORDS})",
+        "--t17-words", type=_positive, default=None, metavar="N",
+        help="timeline17: words kept per article (default: the loader's, 400)",
     )
     run.add_argument(
         "--deterministic", action="store_true",
@@ -191,6 +196,8 @@ def _usage(parser: argparse.ArgumentParser) -> Any:
 
 
 def _model_info(settings: Settings, dataset: str) -> ModelInfo:
+    from evals.runner import ModelInfo, prompt_versions
+
     """The backend, model and prompts the settings select (BABE runs use no model)."""
     if dataset == "babe":
         return ModelInfo()
@@ -207,6 +214,10 @@ def _model_info(settings: Settings, dataset: str) -> ModelInfo:
 
 def run_command(args: argparse.Namespace, settings: Settings) -> int:
     """Handle `storydesk eval run`."""
+    from evals.datasets import LOADERS
+    from evals.datasets.timeline17 import DEFAULT_MAX_ARTICLES, DEFAULT_MAX_WORDS
+    from evals.runner import ModelInfo, RunOptions, run_eval
+
     dataset = args.dataset
     if dataset not in LOADERS:
         raise InputError(f"unknown dataset {dataset!r}; choose one of {', '.join(LOADERS)}")
@@ -233,8 +244,8 @@ def run_command(args: argparse.Namespace, settings: Settings) -> int:
         babe_path=babe,
         fresh=args.fresh,
         retry_errors=args.retry_errors,
-        t17_articles=args.t17_articles,
-        t17_words=args.t17_words,
+        t17_articles=args.t17_articles or DEFAULT_MAX_ARTICLES,
+        t17_words=args.t17_words or DEFAULT_MAX_WORDS,
         progress=not args.no_progress,
     )
 

@@ -13,7 +13,6 @@ from collections.abc import Sequence
 from agent.cli import bench, draft, intake
 from agent.desk import cli as desk_cli
 from agent.errors import StorydeskError
-from agent.settings import load_settings
 from evals import cli as evals_cli
 
 COMMAND_GROUPS = (draft, intake, desk_cli, evals_cli, bench)
@@ -60,6 +59,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     switches, words = _split_global_switches(sys.argv[1:] if argv is None else argv)
     args = parser.parse_args(words)
+    from agent.settings import load_settings  # after parsing: `--help` needs no pydantic
+
     try:
         settings = load_settings(cache=False if "--no-cache" in switches else None)
         return int(args.func(args, settings) or 0)

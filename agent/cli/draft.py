@@ -7,11 +7,13 @@ import json
 import sys
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from agent.errors import InputError
 from agent.files import read_text
-from agent.settings import Settings
+
+if TYPE_CHECKING:
+    from agent.settings import Settings
 
 
 def _write(path: str | None, text: str) -> None:

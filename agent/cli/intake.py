@@ -12,12 +12,14 @@ import sys
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from agent.errors import InputError
-from agent.settings import Settings
 
-Handler = Callable[[argparse.Namespace, Settings], int]
+if TYPE_CHECKING:
+    from agent.settings import Settings
+
+Handler = Callable[[argparse.Namespace, "Settings"], int]
 
 
 def _out() -> TextIO:
@@ -90,7 +92,7 @@ def _progress_bar(enabled: bool, description: str, total: int | None = None) -> 
 def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
     """Store articles from files, directories and URLs."""
     from agent.intake.pipeline import ClusterOptions, ingest, run_clustering
-    from agent.store import open_store
+    from agent.store.db import open_store
 
     store = open_store(settings)
     try:
@@ -129,7 +131,7 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_sources_import(args: argparse.Namespace, settings: Settings) -> int:
     """Import outlet ratings from a CSV/TSV (storydesk, AllSides or MBFC shape)."""
-    from agent.store import open_store
+    from agent.store.db import open_store
     from agent.store.sources import load_sources_file
 
     report = load_sources_file(args.file, args.rating_source)
@@ -150,7 +152,7 @@ def cmd_sources_import(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_sources_list(args: argparse.Namespace, settings: Settings) -> int:
     """List the outlets the registry knows."""
-    from agent.store import open_store
+    from agent.store.db import open_store
 
     store = open_store(settings)
     try:
@@ -173,7 +175,7 @@ def cmd_sources_list(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_sources_lookup(args: argparse.Namespace, settings: Settings) -> int:
     """Find an outlet by name or URL."""
-    from agent.store import open_store
+    from agent.store.db import open_store
 
     query = args.query
     is_url = "://" in query or ("/" not in query and " " not in query and "." in query)
@@ -221,7 +223,7 @@ def _options(args: argparse.Namespace) -> Any:
 def cmd_cluster(args: argparse.Namespace, settings: Settings) -> int:
     """Place new articles into clusters (incrementally)."""
     from agent.intake.pipeline import run_clustering
-    from agent.store import open_store
+    from agent.store.db import open_store
 
     store = open_store(settings)
     try:
@@ -244,7 +246,7 @@ def cmd_cluster(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_cluster_split(args: argparse.Namespace, settings: Settings) -> int:
     """Move articles out of a cluster into a new one."""
     from agent.intake.editing import split_cluster
-    from agent.store import open_store
+    from agent.store.db import open_store
 
     store = open_store(settings)
     try:
@@ -261,7 +263,7 @@ def cmd_cluster_split(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_cluster_merge(args: argparse.Namespace, settings: Settings) -> int:
     """Merge clusters into the first one."""
     from agent.intake.editing import merge_clusters
-    from agent.store import open_store
+    from agent.store.db import open_store
 
     store = open_store(settings)
     try:
@@ -274,7 +276,7 @@ def cmd_cluster_merge(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_cluster_show(args: argparse.Namespace, settings: Settings) -> int:
     """Show a cluster's articles, blindspot report and related stories."""
-    from agent.store import open_store
+    from agent.store.db import open_store
 
     store = open_store(settings)
     try:
@@ -345,7 +347,7 @@ def cmd_cluster_eval(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_clusters(args: argparse.Namespace, settings: Settings) -> int:
     """List clusters, most recent first."""
-    from agent.store import open_store
+    from agent.store.db import open_store
 
     # JSON is complete unless the user limits it; the listing shows 50 unless told otherwise.
     limit = args.limit if args.limit is not None else (0 if args.json else 50)
@@ -585,4 +587,3 @@ def register(subparsers: Any) -> None:
     clusters.add_argument("--since", type=_when, default=None, help="only clusters active since")
     clusters.add_argument("--min-articles", type=_positive, default=1)
     clusters.set_defaults(func=cmd_clusters)
-

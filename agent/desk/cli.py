@@ -6,9 +6,10 @@
 from __future__ import annotations
 
 import argparse
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from agent.settings import Settings
+if TYPE_CHECKING:
+    from agent.settings import Settings
 
 
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:

@@ -7,8 +7,8 @@ never retries output problems (the gateway does) and never validates (the gatewa
 
 from __future__ import annotations
 
-import os
 import threading
+import time
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -20,6 +20,11 @@ from agent.llm.native import ProbeCache, RepackMode, load_llama, use_extra_buffe
 from agent.settings import Settings
 
 DEFAULT_OPENAI_MODEL = "gpt-4o-mini"
+DEFAULT_N_THREADS = 1
+"""Model threads when STORYDESK_N_THREADS is unset. Measured by `storydesk bench` on 2 cores
+with another process holding one of them: 1 thread keeps its speed, 2 threads spin at every
+barrier waiting for the busy core and decode 10-20x slower. On an idle machine 2 threads are
+faster (see the bench); set STORYDESK_N_THREADS=2 on a machine that runs nothing else."""
 LOCAL_MODEL_NAME = "SmolLM2-135M-Instruct"
 
 
@@ -39,6 +44,29 @@ class Completion:
     prompt_tokens: int
     completion_tokens: int
     truncated: bool = False
+    prefilled_tokens: int | None = None
+    """Prompt tokens the model actually evaluated (the rest came from its reused KV cache);
+    None when the backend cannot tell (a server's prompt cache is invisible to us)."""
+
+
+@dataclass(frozen=True)
+class CallTrace:
+    """What one in-process call really cost, read from llama.cpp's own counters."""
+
+    name: str
+    """The output schema's name (SummaryDraft, VerifyAnswer, ...)."""
+    prompt_ids: tuple[int, ...]
+    prefilled_tokens: int
+    decoded_tokens: int
+    completion_tokens: int
+    prefill_seconds: float
+    decode_seconds: float
+    """llama.cpp's compute time for the single-token decode steps."""
+    seconds: float
+    """The whole call: template, grammar, prefill, decode and sampling."""
+    cpu_seconds: float
+    """This process's CPU time over the call (what a loaded machine does not inflate)."""
+    constrained: bool
 
 
 class Backend(Protocol):
@@ -245,16 +273,22 @@ class LocalBackend:
             LOCAL_MODEL_NAME if settings.model_path is None else self.path.stem
         )
         self.n_ctx = settings.n_ctx
-        # llama.cpp's own default is half the cores; storydesk is the machine's main job.
-        self.n_threads = settings.n_threads or max(1, os.cpu_count() or 1)
+        self.n_threads = settings.n_threads or DEFAULT_N_THREADS
         self.seed = settings.seed
         self.repack: RepackMode = settings.llama_repack
         self.probe_cache = settings.data_dir / "model-probe.json"
         self.extra_buffers: bool | None = None
         """Whether the loaded weights were repacked (None until loaded)."""
         self._llama: Any | None = None
-        # llama.cpp contexts are not thread-safe; parallel graph branches take turns.
+        self._threads_applied: int | None = None
+        # llama.cpp contexts are not thread-safe; parallel graph branches take turns. The turns
+        # also keep one KV cache: each call reuses the longest token prefix it shares with the
+        # previous one, and every node's prompt starts with the same instructions and evidence.
         self._lock = threading.Lock()
+        self.reuse_prefix = True
+        """False evaluates every prompt from scratch (the bench's no-reuse comparison)."""
+        self.trace: list[CallTrace] | None = None
+        """Set to a list to record every call's real cost (the bench does; off by default)."""
 
     def _load(self) -> Any:
         if self._llama is not None:
@@ -290,6 +324,25 @@ class LocalBackend:
         self.extra_buffers = extra_buffers
         return self._llama
 
+    def _ready(self) -> Any:
+        """The loaded model, with its thread counts applied (call with the lock held)."""
+        llama = self._load()
+        if self._threads_applied != self.n_threads:
+            import llama_cpp
+
+            # Prompt batches too: llama-cpp-python runs them on every core unless told, and
+            # two spinning threads on a core another process holds run 10x slower than one.
+            llama_cpp.llama_set_n_threads(llama.ctx, self.n_threads, self.n_threads)
+            self._threads_applied = self.n_threads
+        return llama
+
+    def set_threads(self, n_threads: int) -> None:
+        """Use this many threads from the next call on (no reload)."""
+        if n_threads < 1:
+            raise ValueError("n_threads must be at least 1")
+        with self._lock:
+            self.n_threads = n_threads
+
     def identity(self) -> dict[str, Any]:
         return {"model_path": str(self.path.resolve()), "n_ctx": self.n_ctx}
 
@@ -300,12 +353,37 @@ class LocalBackend:
         schema_name: str,
         sampling: Sampling,
     ) -> Completion:
+        return self.complete(
+            messages,
+            {"type": "json_object", "schema": schema},
+            sampling,
+            name=schema_name,
+            constrained=True,
+        )
+
+    def complete(
+        self,
+        messages: list[dict[str, str]],
+        response_format: dict[str, Any] | None,
+        sampling: Sampling,
+        *,
+        name: str,
+        constrained: bool,
+    ) -> Completion:
+        """One chat completion, schema-constrained or free; counts what was really prefilled."""
+        import llama_cpp
+
         with self._lock:
-            llama = self._load()
+            started = time.perf_counter()  # after the wait: a call's own time, not its turn's
+            cpu_started = time.process_time()
+            llama = self._ready()
+            if not self.reuse_prefix:
+                llama.reset()
+            before = llama_cpp.llama_perf_context(llama.ctx)
             try:
                 response = llama.create_chat_completion(
                     messages=messages,
-                    response_format={"type": "json_object", "schema": schema},
+                    response_format=response_format,
                     temperature=sampling.temperature,
                     max_tokens=sampling.max_tokens,
                     seed=sampling.seed,
@@ -317,13 +395,33 @@ class LocalBackend:
                         "STORYDESK_N_CTX or draft a smaller cluster"
                     ) from None
                 raise
+            after = llama_cpp.llama_perf_context(llama.ctx)
+            usage = response.get("usage") or {}
+            prompt_tokens = int(usage.get("prompt_tokens", 0))
+            completion_tokens = int(usage.get("completion_tokens", 0))
+            prefilled = after.n_p_eval - before.n_p_eval
+            if self.trace is not None:
+                self.trace.append(
+                    CallTrace(
+                        name=name,
+                        prompt_ids=tuple(int(t) for t in llama.input_ids[:prompt_tokens]),
+                        prefilled_tokens=prefilled,
+                        decoded_tokens=after.n_eval - before.n_eval,
+                        completion_tokens=completion_tokens,
+                        prefill_seconds=(after.t_p_eval_ms - before.t_p_eval_ms) / 1000,
+                        decode_seconds=(after.t_eval_ms - before.t_eval_ms) / 1000,
+                        seconds=time.perf_counter() - started,
+                        cpu_seconds=time.process_time() - cpu_started,
+                        constrained=constrained,
+                    )
+                )
         choice = response["choices"][0]
-        usage = response.get("usage") or {}
         return Completion(
             text=choice["message"].get("content") or "",
-            prompt_tokens=usage.get("prompt_tokens", 0),
-            completion_tokens=usage.get("completion_tokens", 0),
+            prompt_tokens=prompt_tokens,
+            completion_tokens=completion_tokens,
             truncated=choice.get("finish_reason") == "length",
+            prefilled_tokens=prefilled,
         )
 
 

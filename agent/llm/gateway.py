@@ -33,6 +33,9 @@ class Usage:
     seconds: float = 0.0
     cached: bool = False
     attempts: int = 0
+    prefilled_tokens: int = 0
+    """Prompt tokens the model really evaluated: less than prompt_tokens when it reused a
+    cached prefix (backends that cannot tell report the whole prompt)."""
 
 
 @dataclass(frozen=True)
@@ -48,6 +51,7 @@ class Totals:
 
     prompt_tokens: int = 0
     completion_tokens: int = 0
+    prefilled_tokens: int = 0
     seconds: float = 0.0
     calls: int = 0
     cached_calls: int = 0
@@ -56,6 +60,7 @@ class Totals:
     def add(self, usage: Usage) -> None:
         with self._lock:
             self.prompt_tokens += usage.prompt_tokens
+            self.prefilled_tokens += usage.prefilled_tokens
             self.completion_tokens += usage.completion_tokens
             self.seconds += usage.seconds
             self.calls += 1
@@ -153,7 +158,7 @@ class Gateway:
                     self.totals.add(usage)
                     return LLMResult(value, usage, prompt)
 
-        prompt_tokens = completion_tokens = attempts = 0
+        prompt_tokens = completion_tokens = prefilled_tokens = attempts = 0
         conversation = list(messages)
         last: _InvalidOutput | None = None
         retrying = Retrying(
@@ -172,6 +177,11 @@ class Gateway:
                     )
                     prompt_tokens += completion.prompt_tokens
                     completion_tokens += completion.completion_tokens
+                    prefilled_tokens += (
+                        completion.prompt_tokens
+                        if completion.prefilled_tokens is None
+                        else completion.prefilled_tokens
+                    )
                     try:
                         value = _parse(completion.text, output, completion.truncated)
                     except _InvalidOutput as error:
@@ -184,6 +194,7 @@ class Gateway:
                 completion_tokens=completion_tokens,
                 seconds=time.perf_counter() - started,
                 attempts=attempts,
+                prefilled_tokens=prefilled_tokens,
             )
             self.totals.add(usage)
             raise ModelOutputError(
@@ -201,6 +212,7 @@ class Gateway:
             completion_tokens=completion_tokens,
             seconds=time.perf_counter() - started,
             attempts=attempts,
+            prefilled_tokens=prefilled_tokens,
         )
         if self.cache is not None:
             self.cache.set(key, {"value": value.model_dump(mode="json")})

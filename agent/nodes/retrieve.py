@@ -28,7 +28,7 @@ def fill_leans(cluster: Cluster, registry: Any) -> Cluster:
 
 def retrieve(state: StoryState, runtime: Runtime[Context]) -> dict[str, Any]:
     """Load the cluster's articles (from the input, or the store by id)."""
-    from agent.store import open_store, stored_registry
+    from agent.store.db import open_store, stored_registry
 
     context = context_of(runtime)
     if not (state.get("cluster") or state.get("cluster_id")):

@@ -145,7 +145,7 @@ def finalize(state: StoryState, runtime: Runtime[Context]) -> dict[str, Any]:
         for story in stories:
             context.store.save_story(story)
         return {}
-    from agent.store import open_store
+    from agent.store.db import open_store
 
     with open_store(context.get_settings()) as store:
         for story in stories:

@@ -14,6 +14,9 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, OperationalError, SQLAlchemyError
 
 from agent.errors import ConfigError
+from agent.settings import Settings
+from agent.store.sources import SourceRegistry
+from agent.store.store import Store
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -126,3 +129,23 @@ def migrate(engine: Engine, revision: str = "head") -> None:
         ) from None
     except SQLAlchemyError as error:
         raise ConfigError(f"cannot migrate the article store: {error}") from None
+
+
+def open_store(settings: Settings) -> Store:
+    """Open the store named by the settings, creating or upgrading its tables first."""
+    engine = make_engine(settings.db_url)
+    migrate(engine)
+    return Store(engine)
+
+
+def stored_registry(settings: Settings) -> SourceRegistry:
+    """Return the source registry with the store's imported ratings, if the store exists.
+
+    A SQLite store that was never created holds no imports: the packaged registry answers, and
+    no database file is made for it.
+    """
+    url = settings.db_url
+    if url.startswith("sqlite:///") and not Path(url.removeprefix("sqlite:///")).is_file():
+        return SourceRegistry.default()
+    with open_store(settings) as store:
+        return store.registry()

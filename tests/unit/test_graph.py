@@ -319,7 +319,7 @@ def test_interrupt_then_approve_edit_reject(settings: Settings) -> None:
     story = agent.draft(cluster_of("koizumi-hegseth"))
     thread = story.provenance.thread_id
     assert thread
-    from agent.store import open_store
+    from agent.store.db import open_store
 
     store = open_store(settings)
     assert store.list_stories(cluster_id=story.cluster_id) == []  # no side effect before review

@@ -15,7 +15,8 @@ from pathlib import Path
 import pytest
 
 from agent.settings import Settings
-from agent.store import Store, open_store
+from agent.store.db import open_store
+from agent.store.store import Store
 
 # The unit tests' helpers (test events, articles, stories) serve here too.
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "unit" / "store"))

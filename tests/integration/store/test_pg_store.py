@@ -15,11 +15,10 @@ from agent.errors import InputError
 from agent.intake.editing import merge_clusters, split_cluster
 from agent.intake.pipeline import ingest, run_clustering
 from agent.settings import Settings
-from agent.store import Store, open_store
-from agent.store.db import make_engine, migrate
+from agent.store.db import make_engine, migrate, open_store
 from agent.store.models import metadata
 from agent.store.sources import SourceRecord
-from agent.store.store import ARTICLES
+from agent.store.store import ARTICLES, Store
 from evals.clustering import DEFAULT_STREAM, evaluate
 
 pytestmark = pytest.mark.postgres

@@ -153,3 +153,10 @@ def test_real_dev_splits_load() -> None:
     assert [i.id for i in t17] == ["egypt", "h1n1", "mj"]
     assert len(load_summedits(EVALDATA / "summedits" / "summedits_news_dev.json")) == 303
     assert len(load_babe(EVALDATA / "babe" / "babe_final_labels_SG1.csv")) == 1546
+
+
+def test_the_cli_names_every_dataset_the_loaders_know() -> None:
+    from evals.cli import DATASETS
+    from evals.datasets import LOADERS
+
+    assert DATASETS == tuple(LOADERS)

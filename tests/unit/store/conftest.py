@@ -7,7 +7,8 @@ from collections.abc import Iterator
 import pytest
 
 from agent.settings import Settings
-from agent.store import Store, open_store
+from agent.store.db import open_store
+from agent.store.store import Store
 
 
 @pytest.fixture

@@ -10,14 +10,14 @@ import pytest
 from sqlalchemy import select
 from store_helpers import article, write_jsonl
 
+from agent.checks.meter import blindspot_side
 from agent.errors import InputError
 from agent.intake.clustering import Clusterer
 from agent.intake.editing import merge_clusters, split_cluster
 from agent.intake.features import Analyzer, vectorize
 from agent.intake.pipeline import ingest, run_clustering
 from agent.settings import Settings
-from agent.store import Store, blindspot_side
-from agent.store.store import ARTICLES, CLUSTERS
+from agent.store.store import ARTICLES, CLUSTERS, Store
 
 
 def _clusters_by_article(store: Store) -> dict[str, str]:
@@ -221,7 +221,7 @@ def test_related_stories(store: Store, tmp_path: Path) -> None:
 
 def test_a_helper_process_gives_the_same_clusters(settings: Settings, tmp_path: Path) -> None:
     from agent.intake.pipeline import ClusterOptions
-    from agent.store import open_store
+    from agent.store.db import open_store
 
     records = [article(f"f{i}", "ferry", variant=i, hours=i) for i in range(4)]
     records += [article(f"s{i}", "summit", variant=i, hours=i) for i in range(3)]

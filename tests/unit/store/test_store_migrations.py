@@ -11,8 +11,14 @@ from store_helpers import make_story
 
 from agent.errors import ConfigError
 from agent.settings import Settings
-from agent.store import open_store
-from agent.store.db import current_revision, engine_url, head_revision, make_engine, migrate
+from agent.store.db import (
+    current_revision,
+    engine_url,
+    head_revision,
+    make_engine,
+    migrate,
+    open_store,
+)
 from agent.store.models import metadata
 
 

@@ -6,7 +6,7 @@ import pytest
 from store_helpers import make_story
 
 from agent.errors import InputError
-from agent.store import Store
+from agent.store.store import Store
 
 
 def test_save_get_and_list(store: Store) -> None:
