@@ -490,7 +490,7 @@ def _cluster_knobs(parser: argparse.ArgumentParser) -> None:
         "--threshold",
         type=_fraction,
         default=None,
-        help="minimum similarity to join a cluster (default 0.12)",
+        help="minimum mean cosine with a cluster's articles to join it (default 0.09)",
     )
     parser.add_argument(
         "--window-hours",
