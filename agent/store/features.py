@@ -73,10 +73,17 @@ MAX_TERMS = 40
 """Terms kept per article vector (the strongest); the rest add noise and cost."""
 
 
+_ENSE = frozenset({"def", "off", "lic", "pret"})
+"""Stems of -ence nouns that American English spells -ense (defence, offence, licence): outlets
+of both spellings cover the same events."""
+
+
 def _stem(word: str) -> str:
     # A light suffix stemmer: enough to meet "vaccine/vaccines", "strike/striking", "ban/banned".
     if len(word) <= 3 or not word.isalpha():
         return word
+    if word.endswith(("ence", "ences")) and word[: word.rindex("ence")] in _ENSE:
+        word = word.replace("ence", "ense")
     if word.endswith("ies") and len(word) > 4:
         return word[:-3] + "y"
     if word.endswith("sses"):

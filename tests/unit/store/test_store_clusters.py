@@ -34,6 +34,8 @@ def test_terms_and_stems() -> None:
         "Koizumi meets Hegseth", "Defense chiefs met in Tokyo. They discussed NATO drills."
     )
     assert "they" not in counts and "defens" in counts and "drill" in counts
+    # British and American spellings of one word meet.
+    assert Analyzer().counts("Defence talks", "") == Analyzer().counts("Defense talks", "")
     assert counts["koizumi"] == 2.0  # a title word weighs double
 
 
