@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -66,6 +67,16 @@ def _hours(value: str) -> float:
         number = float(value)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{value!r} is not a number of hours") from None
+    if number <= 0:
+        raise argparse.ArgumentTypeError(f"{value!r} must be positive")
+    return number
+
+
+def _positive_float(value: str) -> float:
+    try:
+        number = float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a number") from None
     if number <= 0:
         raise argparse.ArgumentTypeError(f"{value!r} must be positive")
     return number
@@ -325,23 +336,89 @@ def cmd_cluster_show(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_cluster_eval(args: argparse.Namespace, settings: Settings) -> int:
-    """Score clustering on the AllSides roundups stream (ARI and purity)."""
-    from evals.clustering import evaluate
-
-    result = evaluate(
-        Path(args.path), _options(args), seed=args.seed, database_url=args.database_url
+    """Score clustering on the AllSides roundups at 1x-4x density (ARI and purity)."""
+    from evals.clustering import (
+        DEV_STREAM,
+        OVERLAP_HOURS,
+        TUNING_HALF,
+        cross_validate,
+        density_table,
     )
+
+    path = Path(args.path) if args.path else settings.evaldata(DEV_STREAM, "cluster eval")
+    options = _options(args)
+    densities = args.density or [1.0, 2.0, 3.0, 4.0]
+    seeds = list(range(args.seeds))
+    started = time.perf_counter()
+    rows = density_table(
+        path, options, densities, seeds, args.jitter_hours, database_url=args.database_url
+    )
+    folds = (
+        []
+        if args.no_cv
+        else cross_validate(path, options, densities, seeds=seeds, jitter_hours=args.jitter_hours)
+    )
+    seconds = time.perf_counter() - started
     if args.json:
-        json.dump(result.as_json(), _out(), indent=2)
+        report = {
+            "path": str(path),
+            "threshold": options.threshold,
+            "seeds": len(seeds),
+            "jitter_hours": args.jitter_hours,
+            "tuning_half": TUNING_HALF,
+            "rows": [row.as_json() for row in rows],
+            "cross_validation": [fold.as_json() for fold in folds],
+        }
+        json.dump(report, _out(), indent=2)
         print(file=_out())
         return 0
+    out = _out()
+    full = next(row for row in rows if row.stream == "full")
     print(
-        f"{args.path}: {result.articles} articles of {result.stories} stories -> "
-        f"{result.clusters} clusters\nadjusted Rand index {result.ari:.4f}\n"
-        f"purity              {result.purity:.4f}\n"
-        f"({result.seconds:.2f}s to ingest and cluster; shuffle seed {args.seed})",
-        file=_out(),
+        f"{path}: {full.results[0].articles} articles of {full.results[0].stories} stories; "
+        f"threshold {options.threshold:g}, mean of {len(seeds)} shuffle seed(s)"
+        + (f", articles jittered up to {args.jitter_hours:g} h" if args.jitter_hours else ""),
+        file=out,
     )
+    print(
+        "Denser streams compress the time axis (t0 + (t - t0) / k): k times the stories per "
+        "day,\nevery text unchanged. Halves split the stories by a hash of their id; each half is "
+        f"compressed\nto the full stream's stories per day. Knobs were tuned on half "
+        f"{TUNING_HALF} only: half B is held out.",
+        file=out,
+    )
+    print(
+        f"\n{'stream':<10}" + "".join(f"{f'{d:g}x ARI / purity':>22}" for d in densities), file=out
+    )
+    names = {"full": "full", "A": "half A", "B": "half B"}
+    for name in ("full", "A", "B"):
+        cells = [row for row in rows if row.stream == name]
+        print(
+            f"{names[name]:<10}"
+            + "".join(f"{f'{row.ari:.3f} / {row.purity:.3f}':>22}" for row in cells),
+            file=out,
+        )
+    overlaps = [row for row in rows if row.stream == "full"]
+    print(
+        f"{'overlap':<10}"
+        + "".join(f"{f'{row.overlap:.1f} stories':>22}" for row in overlaps)
+        + f"\n(overlap: other stories within {OVERLAP_HOURS:g} h of a story, full stream)",
+        file=out,
+    )
+    if folds:
+        print(
+            "\ncross-validation: the threshold tuned on one half (mean ARI), scored on the other",
+            file=out,
+        )
+        for fold in folds:
+            print(
+                f"tuned on {fold.tuned_on} ({fold.threshold:g}) -> {fold.scored_on}"
+                + "".join(f"{fold.ari[d]:>22.3f}" for d in densities),
+                file=out,
+            )
+        mean = [sum(fold.ari[d] for fold in folds) / len(folds) for d in densities]
+        print(f"{'CV mean':<24}" + "".join(f"{value:>22.3f}" for value in mean), file=out)
+    print(f"({seconds:.1f}s)", file=out)
     return 0
 
 
@@ -424,7 +501,7 @@ def _cluster_knobs(parser: argparse.ArgumentParser) -> None:
         "--threshold",
         type=_fraction,
         default=None,
-        help="minimum similarity to join a cluster (default 0.12)",
+        help="minimum mean cosine with a cluster's articles to join it (default 0.09)",
     )
     parser.add_argument(
         "--window-hours",
@@ -562,10 +639,27 @@ def register(subparsers: Any) -> None:
     evaluate.add_argument(
         "path",
         nargs="?",
-        default="/work/shared/evaldata/allsides/roundups_dev.jsonl",
-        help="roundups JSONL (default: %(default)s)",
+        default=None,
+        help="roundups JSONL (default: allsides/roundups_dev.jsonl in STORYDESK_EVALDATA)",
     )
-    evaluate.add_argument("--seed", type=int, default=0, help="shuffle seed of the stream")
+    evaluate.add_argument(
+        "--density",
+        type=_positive_float,
+        action="append",
+        help="stories per day as a multiple of the full stream's; repeat (default 1 2 3 4)",
+    )
+    evaluate.add_argument(
+        "--seeds", type=_positive, default=3, help="shuffle seeds to average over (default 3)"
+    )
+    evaluate.add_argument(
+        "--jitter-hours",
+        type=_positive_float,
+        default=0.0,
+        help="publish each article up to this many hours after its story (default 0)",
+    )
+    evaluate.add_argument(
+        "--no-cv", action="store_true", help="skip the cross-validation over the two halves"
+    )
     evaluate.add_argument(
         "--database-url",
         default=None,

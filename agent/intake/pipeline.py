@@ -469,7 +469,7 @@ def _embed(encoder: Encoder | None, rows: Sequence[Any]) -> list[list[float]] | 
     return [unit(vector) for vector in vectors]
 
 
-Analyzed = list[tuple[dict[str, float], set[str]]]
+Analyzed = list[dict[str, float]]
 
 
 def _analyze(
@@ -497,7 +497,7 @@ def rebuild_clusters(connection: Connection, cluster_ids: Sequence[str], *, edit
         .order_by(ARTICLES.c.published_at, ARTICLES.c.id)
     ).all()
     analyzed = {row.id: analyzer.counts(row.title, row.text) for row in members}
-    terms = {term for counts, _ in analyzed.values() for term in counts}
+    terms = {term for counts in analyzed.values() for term in counts}
     df: dict[str, int] = {}
     for part in chunks(sorted(terms)):
         for term, value in connection.execute(
@@ -527,8 +527,7 @@ def rebuild_clusters(connection: Connection, cluster_ids: Sequence[str], *, edit
             title=rows[0].title,
         )
         for row in rows:
-            counts, names = analyzed[row.id]
-            vector = weigher.vector(counts, names)
+            vector = weigher.vector(analyzed[row.id])
             cluster.add(vector, _epoch(row.published_at))
             vectors.append((row, vector))
         best = max(

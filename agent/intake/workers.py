@@ -53,8 +53,8 @@ def _module(name: str) -> ModuleType:
     return _modules[name]
 
 
-def analyze_batch(items: Sequence[tuple[str, str]]) -> list[tuple[dict[str, float], set[str]]]:
-    """Return term counts and names of (title, text) pairs."""
+def analyze_batch(items: Sequence[tuple[str, str]]) -> list[dict[str, float]]:
+    """Return the term counts of (title, text) pairs."""
     global _analyzer
     if _analyzer is None:
         _analyzer = _module("agent.intake.features").Analyzer()
@@ -78,7 +78,7 @@ def analyze_and_weigh(
     document frequencies and each article's TF-IDF weights."""
     analyzed = analyze_batch(items)
     batch: Counter[str] = Counter()
-    for counts, _ in analyzed:
+    for counts in analyzed:
         batch.update(iter(counts))
     return batch, [vector.weights for vector in _weigher.weigh(analyzed)]
 

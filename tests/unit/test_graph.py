@@ -453,7 +453,9 @@ def test_draft_a_cluster_from_the_store(
     path = tmp_path / "articles.jsonl"
     path.write_text("\n".join(json.dumps(a) for a in articles) + "\n", encoding="utf-8")
     assert cli.main(["ingest", str(path), "--quiet"]) == 0
-    assert cli.main(["cluster", "--quiet"]) == 0
+    # Five articles make a store too small for IDF to tell names from common words: at the
+    # default threshold the Adnkronos article (10 hours later, mean cosine 0.087) stays apart.
+    assert cli.main(["cluster", "--quiet", "--threshold", "0.05"]) == 0
     capsys.readouterr()
     assert cli.main(["clusters", "--json"]) == 0
     listed = json.loads(capsys.readouterr().out)

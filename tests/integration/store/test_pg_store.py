@@ -11,7 +11,7 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import select
 from store_helpers import article, make_story, write_jsonl
 
-from agent.errors import InputError
+from agent.errors import ConfigError, InputError
 from agent.intake.editing import merge_clusters, split_cluster
 from agent.intake.pipeline import ingest, run_clustering
 from agent.settings import Settings
@@ -19,7 +19,7 @@ from agent.store.db import make_engine, migrate, open_store
 from agent.store.models import metadata
 from agent.store.sources import SourceRecord
 from agent.store.store import ARTICLES, Store
-from evals.clustering import DEFAULT_STREAM, evaluate
+from evals.clustering import default_stream, evaluate
 
 pytestmark = pytest.mark.postgres
 
@@ -135,10 +135,13 @@ def test_sources_and_stories(pg_store: Store) -> None:
     assert pg_store.story_revisions("s-1") == [1, 2]
 
 
-@pytest.mark.skipif(not DEFAULT_STREAM.exists(), reason=f"{DEFAULT_STREAM} is not on this machine")
 def test_clustering_quality_is_the_same_on_postgresql(pg_url: str) -> None:
-    on_postgres = evaluate(DEFAULT_STREAM, database_url=pg_url)
-    on_sqlite = evaluate(DEFAULT_STREAM)
+    try:
+        stream = default_stream()
+    except ConfigError as error:
+        pytest.skip(str(error))
+    on_postgres = evaluate(stream, database_url=pg_url)
+    on_sqlite = evaluate(stream)
     assert on_postgres.ari == pytest.approx(on_sqlite.ari)
     assert on_postgres.ari >= 0.90
 

@@ -10,7 +10,7 @@ import pytest
 from store_helpers import article, write_jsonl
 
 from agent.cli.intake import register
-from agent.errors import InputError
+from agent.errors import ConfigError, InputError
 from agent.settings import Settings
 
 
@@ -106,12 +106,22 @@ def test_cluster_eval_on_a_small_roundup_file(
             }
         )
     write_jsonl(roundups, lines)
-    assert run(settings, "cluster", "eval", str(roundups), "--json") == 0
+    argv = ("cluster", "eval", str(roundups), "--seeds", "1", "--no-cv")
+    assert run(settings, *argv, "--json") == 0
     result = json.loads(capsys.readouterr().out)
-    assert (result["articles"], result["stories"]) == (9, 3)
-    assert result["ari"] == 1.0 and result["purity"] == 1.0
+    full = [row for row in result["rows"] if row["stream"] == "full"]
+    assert [row["density"] for row in full] == [1.0, 2.0, 3.0, 4.0]
+    assert (full[0]["articles"], full[0]["stories"]) == (9, 3)
+    assert full[0]["ari"] == 1.0 and full[0]["purity"] == 1.0
+    assert run(settings, *argv, "--density", "3") == 0
+    text = capsys.readouterr().out
+    assert "3x ARI / purity" in text and "compress the time axis" in text
     with pytest.raises(InputError, match="no such file"):
         run(settings, "cluster", "eval", str(tmp_path / "missing.jsonl"))
+    # Without a path, the dev stream is looked up in STORYDESK_EVALDATA.
+    elsewhere = settings.model_copy(update={"evaldata_dir": tmp_path / "evaldata"})
+    with pytest.raises(ConfigError, match="STORYDESK_EVALDATA"):
+        run(elsewhere, "cluster", "eval", "--no-cv")
 
 
 def test_bench_cluster_is_a_benchmark_of_the_bench_group() -> None:
