@@ -284,11 +284,3 @@ class Clusterer:
                     self._postings[term] = kept
                 else:
                     del self._postings[term]
-
-    def retire_all(self) -> None:
-        """Hand every live cluster to `on_retire` (at the end of a run)."""
-        for cluster in self.live.values():
-            if self.on_retire is not None:
-                self.on_retire(cluster)
-        self.live.clear()
-        self._postings.clear()

@@ -159,13 +159,9 @@ class Vector:
         return float(sum(map(mul, weights.values(), map(other.get, weights, repeat(0.0)))))
 
 
-def idf(df: int, documents: int) -> float:
-    """Smoothed inverse document frequency."""
-    return math.log((documents + 1) / (df + 1)) + 1.0
-
-
 class _Idf(dict[str, float]):
-    """IDF per term, computed on first use (a dict subclass, so hits stay in C)."""
+    """Smoothed IDF per term, log((N + 1) / (df + 1)) + 1, computed on first use (a dict
+    subclass, so hits stay in C)."""
 
     def __init__(self, df: Mapping[str, int], extra_df: Mapping[str, int], documents: int) -> None:
         super().__init__()
