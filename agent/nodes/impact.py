@@ -8,10 +8,13 @@ from langgraph.runtime import Runtime
 from pydantic import BaseModel, Field, create_model
 
 from agent.context import Context, context_of
+from agent.extractive import Party, extract_parties
+from agent.factcheck import SUPPORTED_OVERLAP, Source, rule_check
 from agent.nodes.common import evidence_of, id_enum, try_ask, with_prefix
 from agent.nodes.summary import is_prose
 from agent.prompts import load_prompt
 from agent.state import Evidence, StoryState
+from agent.text import content_words, not_reporting
 
 NOT_ENOUGH = {
     "who_benefited": "Not enough evidence in the sources to say who benefited.",
@@ -34,27 +37,51 @@ def impact_model(evidence: Evidence) -> type[BaseModel]:
     )
 
 
-def _parties(items: list[Any]) -> list[dict[str, Any]]:
+def _parties(evidence: Evidence, items: list[Any], known_names: str) -> list[dict[str, Any]]:
+    """The model's parties that stand: named in a sentence they cite, the how checked."""
+    index = evidence.sentence_index()
     parties: list[dict[str, Any]] = []
     seen: set[str] = set()
     for item in items:
         name = " ".join(item.party.split())
         explanation = " ".join(item.how.split())
-        if not is_prose(name, 1) or not is_prose(explanation, 4) or name.lower() in seen:
+        cites = [c for c in dict.fromkeys(item.cites) if c in index]
+        naming = [c for c in cites if names_party(name, index[c][1].text)]
+        if not naming or not is_prose(explanation, 4) or name.lower() in seen:
+            continue
+        if not_reporting(name) or not_reporting(explanation):
+            continue
+        sources = [
+            Source(index[c][0].id, c, index[c][1].text, index[c][0].published_at) for c in naming
+        ]
+        problems, _, share = rule_check(explanation, sources, known_names=known_names)
+        if problems or share < SUPPORTED_OVERLAP:
             continue
         seen.add(name.lower())
-        parties.append(
-            {
-                "party": name,
-                "explanation": explanation,
-                "sentences": list(dict.fromkeys(item.cites)),
-            }
-        )
+        parties.append({"party": name, "explanation": explanation, "sentences": naming})
     return parties
 
 
+def names_party(party: str, text: str) -> bool:
+    """True when every content word of the party occurs in the text."""
+    party_words = set(content_words(party))
+    return bool(party_words) and party_words <= set(content_words(text))
+
+
+def _complete(found: list[dict[str, Any]], extracted: list[Party], limit: int = 3) -> None:
+    """Add the parties found by rule that the model did not name, up to the limit."""
+    for party in extracted:
+        if len(found) >= limit:
+            break
+        if any(names_party(party.party, f["party"]) for f in found):
+            continue
+        found.append(
+            {"party": party.party, "explanation": party.explanation, "sentences": [party.sentence]}
+        )
+
+
 def assess_impact(state: StoryState, runtime: Runtime[Context]) -> dict[str, Any]:
-    """Ask who benefited and who is impacted; say so when the evidence does not tell."""
+    """The model's checked parties, completed by the parties the evidence names by rule."""
     context = context_of(runtime)
     evidence = evidence_of(state)
     prompt = with_prefix(context, evidence, load_prompt("impact").render())
@@ -66,8 +93,12 @@ def assess_impact(state: StoryState, runtime: Runtime[Context]) -> dict[str, Any
         max_tokens=600,
         section="who_benefited",
     )
-    benefited = _parties(draft.benefited) if draft is not None else []  # type: ignore[attr-defined]
-    impacted = _parties(draft.impacted) if draft is not None else []  # type: ignore[attr-defined]
+    known = " ".join(f"{a.outlet} {a.title}" for a in evidence.articles)
+    benefited = _parties(evidence, draft.benefited, known) if draft is not None else []  # type: ignore[attr-defined]
+    impacted = _parties(evidence, draft.impacted, known) if draft is not None else []  # type: ignore[attr-defined]
+    rule_benefited, rule_impacted = extract_parties(evidence)
+    _complete(benefited, rule_benefited)
+    _complete(impacted, rule_impacted)
     notes = {}
     if not benefited:
         notes["who_benefited"] = NOT_ENOUGH["who_benefited"]

@@ -13,7 +13,7 @@ from agent.dedup import syndicated_duplicates
 from agent.errors import ClusterRefused, ConfigError
 from agent.schemas import Article, Cluster, side_of
 from agent.state import Evidence, EvidenceArticle, Sentence, StoryState
-from agent.text import content_words, names, split_sentences
+from agent.text import content_words, names, not_reporting, split_sentences
 
 # Two articles are about the same event when their words or their names overlap this much.
 # Tuned on the AllSides dev roundups: 1 of 119 real clusters refused, 97% of clusters with one
@@ -33,11 +33,27 @@ def estimate_tokens(text: str) -> int:
 
 
 def number_sentences(article: Article) -> list[Sentence]:
-    """Split the article into sentences numbered from 1; the title is not a sentence."""
+    """Split the article into sentences numbered from 1; the title is not a sentence.
+
+    Text that is not reporting (an instruction to a model, a sign-up prompt, a credit) is not
+    evidence: it is left out here, so no section can cite it and the fact-check cannot call it
+    "supported". Its number is kept free, so the other sentences keep their ids.
+    """
     return [
         Sentence(id=f"{article.id}.s{index}", text=text, position=index)
         for index, text in enumerate(split_sentences(article.text), start=1)
+        if not_reporting(text) is None
     ]
+
+
+def screened_out(article: Article) -> list[tuple[int, str, str]]:
+    """The sentences of an article that are not reporting: (position, text, why)."""
+    found = []
+    for index, text in enumerate(split_sentences(article.text), start=1):
+        why = not_reporting(text)
+        if why is not None:
+            found.append((index, text, why))
+    return found
 
 
 def _vector(article: Article) -> Counter[str]:
@@ -226,6 +242,19 @@ def screen(state: StoryState, runtime: Runtime[Context]) -> dict[str, Any]:
                 f"model's evidence budget ({evidence.budget_tokens} tokens) and were not used",
             }
         )
+    for raw in cluster.articles:
+        dropped = screened_out(raw)
+        if dropped:
+            shown = "; ".join(f"s{i} ({why}): {text[:80]!r}" for i, text, why in dropped[:3])
+            flags.append(
+                {
+                    "kind": "not_reporting",
+                    "section": "sources",
+                    "index": None,
+                    "message": f"{raw.id} ({raw.outlet}) holds {len(dropped)} sentence(s) that "
+                    f"are not reporting, left out of every section: {shown}",
+                }
+            )
     for article in evidence.articles:
         if article.duplicate_of:
             flags.append(

@@ -3,18 +3,19 @@
 from __future__ import annotations
 
 import re
+from datetime import datetime
 from typing import Any
 
 from langgraph.runtime import Runtime
 from pydantic import BaseModel, Field, create_model
 
 from agent.context import Context, context_of
-from agent.dates import find_dates
+from agent.dates import FoundDate, find_dates
 from agent.nodes.common import evidence_of, id_enum, try_ask, with_prefix
 from agent.nodes.summary import is_prose
 from agent.prompts import load_prompt
 from agent.state import Evidence, StoryState
-from agent.text import content_words, jaccard, numbers
+from agent.text import content_words, jaccard, numbers, shared_words
 
 MAX_CANDIDATES = 14
 MAX_EVENTS = 8
@@ -30,7 +31,7 @@ def date_candidates(evidence: Evidence) -> list[dict[str, Any]]:
         for sentence in article.sentences:
             if sentence.id not in selected:
                 continue
-            for date in find_dates(sentence.text, article.published_at):
+            for date in primary_dates(sentence.text, article.published_at):
                 key = (date.date, sentence.id)
                 if key in seen:
                     continue
@@ -57,6 +58,23 @@ def date_candidates(evidence: Evidence) -> list[dict[str, Any]]:
     return kept
 
 
+def primary_dates(text: str, published: datetime) -> list[FoundDate]:
+    """The date a sentence tells an event of: one per sentence, so one sentence is one event.
+
+    A deadline ("extended through Oct. 3") is no event in itself; a sentence in the future
+    tense is not dated before its article; of the rest the most precise date, first, stands.
+    """
+    pub = published.date()
+    dates = [
+        d
+        for d in find_dates(text, published)
+        if not d.deadline and not (d.future and d.date < pub.isoformat()[: len(d.date)])
+    ]
+    if not dates:
+        return []
+    return [min(dates, key=lambda d: (_PRECISION_RANK[d.precision], d.start))]
+
+
 def timeline_model(candidates: list[dict[str, Any]]) -> type[BaseModel]:
     item = create_model(
         "TimelineItem",
@@ -76,16 +94,23 @@ def _strip_date(text: str, expression: str) -> str:
     return pattern.sub("", text).strip() or text
 
 
+SAME_DAY_EVENT = 0.3
+"""Two events of one date whose words overlap this much (Jaccard) tell the same happening."""
+SAME_EVENT = 0.6
+"""Two events of any dates sharing this much of the shorter one's words are one happening told
+twice ("Inflation fell…" in two articles); the first, best-supported date stands."""
+
+
 def _merge(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Merge events of the same date that tell the same thing; their citations join."""
+    """Merge events that tell the same happening; their citations join."""
     merged: list[dict[str, Any]] = []
     for event in events:
         words_here = set(content_words(event["event"]))
         for other in merged:
             if (
                 other["date"] == event["date"]
-                and jaccard(words_here, content_words(other["event"])) >= 0.5
-            ):
+                and jaccard(words_here, content_words(other["event"])) >= SAME_DAY_EVENT
+            ) or shared_words(event["event"], other["event"]) >= SAME_EVENT:
                 other["sentences"] = list(dict.fromkeys(other["sentences"] + event["sentences"]))
                 break
         else:

@@ -1,0 +1,380 @@
+"""Deterministic drafting from the evidence: summary, parties and headline, true by construction.
+
+The embedded model cannot write faithful prose, so every section has a candidate built here from
+the sources' own sentences: the model's text replaces it only where the fact-check accepts it.
+All functions are pure (evidence in, plain data out), so they are scored without a model.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+
+from agent.state import Evidence
+from agent.text import content_words, names, normalize, numbers, shared_words, words
+
+SUMMARY_WORDS = 165
+"""About the length of a human editor's roundup (AllSides neutral summaries: 167 words)."""
+REDUNDANT = 0.5
+"""Two sentences sharing this much of the shorter one's content words say the same thing; the
+story's limit is 60%, this keeps a margin for the sentences composed from two sources."""
+SHARED = 0.35
+"""A sentence whose content words other articles carry at this rate reports a shared fact."""
+
+
+@dataclass
+class Candidate:
+    """One evidence sentence, scored for the summary."""
+
+    id: str
+    article: str
+    outlet: str
+    side: str | None
+    text: str
+    position: int
+    shared: float = 0.0
+    """How much of it the other articles also say (0..1)."""
+    terms: set[str] = field(default_factory=set)
+
+    @property
+    def truncated(self) -> bool:
+        return self.text.rstrip().endswith(("...", "…"))
+
+
+def candidates(evidence: Evidence) -> list[Candidate]:
+    """Every prose sentence of the original articles, with how much of it others corroborate."""
+    originals = evidence.originals()
+    found: list[Candidate] = []
+    for article in originals:
+        for sentence in article.sentences:
+            if len([w for w in words(sentence.text) if len(w) > 1]) < 5:
+                continue
+            found.append(
+                Candidate(
+                    id=sentence.id,
+                    article=article.id,
+                    outlet=article.outlet,
+                    side=article.side,
+                    text=" ".join(sentence.text.split()),
+                    position=sentence.position,
+                    terms=set(content_words(sentence.text)),
+                )
+            )
+    articles_with: Counter[str] = Counter()
+    for article in originals:
+        articles_with.update({w for s in article.sentences for w in content_words(s.text)})
+    others = max(1, len(originals) - 1)
+    for candidate in found:
+        if candidate.terms:
+            candidate.shared = sum(
+                min(articles_with[w] - 1, others) / others for w in candidate.terms
+            ) / len(candidate.terms)
+    return found
+
+
+def _rank(candidate: Candidate) -> float:
+    # Shared facts first; news puts its essentials early; a cut-off excerpt reads badly.
+    return candidate.shared + 0.6 / (1 + candidate.position) - (0.5 if candidate.truncated else 0)
+
+
+def redundant(text: str, chosen: list[str], limit: float = REDUNDANT) -> bool:
+    """True when the text says mostly what one of the chosen sentences already says."""
+    return any(shared_words(text, other) > limit for other in chosen)
+
+
+def _core(text: str) -> str:
+    return text.rstrip().rstrip(".!?…").rstrip()
+
+
+_ATTRIBUTION = re.compile(r",\s*([^,]{3,60}?)\s+(said|says|reported|reports|according to)\b.*$")
+
+
+def _figure_clause(text: str, figure: float) -> str:
+    """The clause of a sentence that states the figure, with its attribution if it has one."""
+    core = _core(text)
+    attribution = _ATTRIBUTION.search(core)
+    tail = attribution.group(0) if attribution else ""
+    body = core[: attribution.start()] if attribution else core
+    for clause in re.split(r",\s+|\s+(?=(?:when|after|as|while|because)\b)", body):
+        if figure in numbers(clause):
+            return clause.strip() + tail
+    return core
+
+
+def conflict_sentence(first: Candidate, second: Candidate, figure: float) -> str:
+    """Both sources' figures once, each with its outlet: 'A… (Outlet), while b… (Other).'"""
+    clause = _figure_clause(second.text, figure)
+    clause = clause[0].lower() + clause[1:] if clause[:2].istitle() else clause
+    return f"{_core(first.text)} ({first.outlet}), while {clause} ({second.outlet})."
+
+
+def _conflicting(a: Candidate, b: Candidate) -> float | None:
+    """The figure of b that disagrees with a on the same fact, if they disagree."""
+    if a.article == b.article or shared_words(a.text, b.text) < 0.3:
+        return None
+    figures_a, figures_b = set(numbers(a.text)), set(numbers(b.text))
+    if not figures_a or not figures_b or figures_a & figures_b:
+        return None
+    return next(iter(sorted(figures_b)))
+
+
+@dataclass
+class SummaryLine:
+    text: str
+    sentences: list[str]
+    origin: tuple[str, str] | None = None
+
+
+def extractive_summary(
+    evidence: Evidence,
+    budget_words: int = SUMMARY_WORDS,
+    keep: list[SummaryLine] | None = None,
+) -> list[SummaryLine]:
+    """A multi-document summary: shared facts first, then what each side adds, no repeats.
+
+    `keep` are lines already accepted (the model's, checked): they stand first and count
+    against the budget. A figure the sources give differently is stated once with both values.
+    """
+    pool = candidates(evidence)
+    lines: list[SummaryLine] = list(keep or [])
+    chosen = [line.text for line in lines]
+    used = sum(len(line.text.split()) for line in lines)
+    taken = {sid for line in lines for sid in line.sentences}
+
+    def add(candidate: Candidate) -> None:
+        nonlocal used
+        conflict = next(
+            (
+                (other, figure)
+                for other in pool
+                if other.id not in taken
+                for figure in [_conflicting(candidate, other)]
+                if figure is not None
+            ),
+            None,
+        )
+        if conflict is not None:
+            other, figure = conflict
+            text = conflict_sentence(candidate, other, figure)
+            lines.append(
+                SummaryLine(
+                    text,
+                    [candidate.id, other.id],
+                    ("conflict", "the sources give different figures; both are stated"),
+                )
+            )
+            taken.add(other.id)
+        else:
+            text = candidate.text
+            lines.append(SummaryLine(text, [candidate.id]))
+        taken.add(candidate.id)
+        chosen.append(text)
+        used += len(text.split())
+
+    def fits(candidate: Candidate) -> bool:
+        return (
+            candidate.id not in taken
+            and not redundant(candidate.text, chosen)
+            and used + len(candidate.text.split()) <= budget_words * 1.1
+        )
+
+    ranked = sorted(pool, key=lambda c: (-_rank(c), c.article, c.position))
+    # The shared facts: what most outlets report, most corroborated first.
+    for candidate in ranked:
+        if candidate.shared >= SHARED and fits(candidate):
+            add(candidate)
+        if used >= budget_words * 0.6:
+            break
+    # What each side adds: the sides take turns, each its best sentence not yet said.
+    order = [side for side in ("left", "center", "right", None)]
+    by_side = {side: [c for c in ranked if c.side == side] for side in order}
+    progress = True
+    while used < budget_words and progress:
+        progress = False
+        for side in order:
+            for candidate in by_side[side]:
+                if fits(candidate):
+                    add(candidate)
+                    progress = True
+                    break
+    return lines
+
+
+# --------------------------------------------------------------------------- headline
+
+_ATTRIBUTION_CUT = re.compile(
+    r",\s+(?:the\s+|a\s+)?[^,]{0,50}\b(?:said|says|reported|according)\b[^,]*$"
+    r"|,?\s+according to\b.*$"
+)
+_SUBORDINATE = re.compile(r",.*$|\s+(?:when|after|as|while|because|amid|before|which|who)\b.*$")
+_AND = re.compile(r"\s+and\s+(?=[a-z])")
+_WHEN = re.compile(
+    r",?\s+(?:on|last|this|next)\s+(?:monday|tuesday|wednesday|thursday|friday|saturday|"
+    r"sunday|week|month|year)\b|,?\s+(?:on\s+)?(?:yesterday|today|tonight)\b",
+    re.I,
+)
+# A role before a name ("Japanese Defense Minister Shinjiro Koizumi"): the name suffices.
+_ROLE = re.compile(
+    r"\b(?:[A-Z][\w.'-]*\s+){0,3}(?:Minister|Secretary|President|Senator|Sen\.|Rep\.|Gov\.|"
+    r"Governor|Mayor|Chief|Judge|Justice|Speaker|Leader|Chairman|Chairwoman|Director)\s+"
+    r"(?=[A-Z][a-z]+\s+[A-Z])"
+)
+HEADLINE_WORDS = 16
+
+
+def compress(sentence: str, limit: int = HEADLINE_WORDS) -> str | None:
+    """A sentence's main clause as a headline: attribution, time and roles cut, <= limit words."""
+    text = _ATTRIBUTION_CUT.sub("", _core(sentence)).strip()
+    main = _SUBORDINATE.sub("", text).strip()
+    if len(main.split()) >= 5:
+        text = main
+    text = _WHEN.sub("", text)
+    text = _ROLE.sub("", text)
+    if len(text.split()) > limit:
+        first = _AND.split(text)[0]
+        if len(first.split()) >= 5:
+            text = first
+    parts = text.split()
+    if len(parts) > limit:
+        parts = parts[:limit]
+        while parts and parts[-1].lower() in _WEAK_END:
+            parts.pop()
+    text = " ".join(parts).strip(" ,;:")
+    if len(text.split()) < 4 or text.count('"') % 2 or text.count("(") != text.count(")"):
+        return None
+    return text[0].upper() + text[1:]
+
+
+def composed_headline(evidence: Evidence, limit: int = HEADLINE_WORDS) -> str | None:
+    """A headline from the shared facts: the most corroborated lead sentence, compressed."""
+    pool = [c for c in candidates(evidence) if not c.truncated and c.position <= 3]
+    # The most shared first; a figure the sources may dispute is not the headline's to settle.
+    ranked = sorted(
+        pool,
+        key=lambda c: (-(c.shared - 0.15 * bool(numbers(c.text)) + 0.2 / c.position), c.article),
+    )
+    for candidate in ranked:
+        headline = compress(candidate.text, limit)
+        if headline is not None:
+            return headline
+    return None
+
+
+_WEAK_END = frozenset(
+    "a an the of to in on at for by with and or but from as that which who is are was were "
+    "be been has have had its their his her".split()
+)
+
+
+# --------------------------------------------------------------------------- parties
+
+# Words that say a party gains or loses. Kept general (not fitted to one story): benefit words
+# name an advantage, impact words a harm, burden or risk.
+_BENEFIT = re.compile(
+    r"\b(benefit\w*|gain\w*|win|wins|won|winning|victory|boost\w*|larger orders|more orders|"
+    r"receive\w*|get|gets|granted|relief|protect\w*|welcom\w*|praised|hail\w*|celebrat\w*|"
+    r"allow\w*|approv\w*|eligible|secur\w*|award\w*|profit\w*|raise\w*|increase\w*|"
+    r"expand\w*|strengthen\w*|reassur\w*|support\w*|rescued|saved|freed|released|"
+    r"acquitted|cleared)\b",
+    re.I,
+)
+_IMPACT = re.compile(
+    r"\b(killed|died|dead|death\w*|injur\w*|wounded|hurt|harm\w*|victims?|lose|loses|lost|"
+    r"loss\w*|evict\w*|fined|fines?|banned|barred|forced|face|faces|facing|risk\w*|"
+    r"threat\w*|suffer\w*|affected|cut|cuts|layoffs?|fired|complain\w*|protest\w*|"
+    r"strik\w*|oppos\w*|criticiz\w*|condemn\w*|sued|charged|arrested|detained|sanction\w*|"
+    r"displaced|stranded|missing|rescued|hospital\w*|burden\w*|delay\w*|denied|reject\w*|"
+    r"blocked|shortage\w*|struggl\w*|worr\w*|concern\w*|pay more|higher (costs|prices))\b",
+    re.I,
+)
+# Groups of people a news sentence names as affected, with up to two words before them
+# ("port workers", "Okinawa residents", "defence manufacturers").
+_GROUPS = (
+    "people|residents|workers|employees|passengers|survivors|families|children|students|"
+    "parents|teachers|patients|doctors|nurses|voters|citizens|taxpayers|consumers|customers|"
+    "renters|tenants|landlords|homeowners|owners|businesses|companies|firms|manufacturers|"
+    "producers|farmers|retailers|investors|banks|lenders|borrowers|migrants|immigrants|"
+    "refugees|asylum seekers|protesters|demonstrators|troops|soldiers|veterans|police|officers|"
+    "officials|lawmakers|legislators|democrats|republicans|conservatives|liberals|women|men|"
+    "seniors|retirees|unions|travelers|travellers|crew|drivers|users|members|communities|"
+    "victims|hospitals|schools|universities|states|cities|countries|allies|industry|"
+    "government|administration|agency|court|military|navy|army"
+)
+_GROUP = re.compile(
+    rf"\b((?:[A-Za-z][\w'-]*\s+){{0,2}}(?:{_GROUPS}))\b(\s+(?:in|of|from)\s+(?:the\s+)?"
+    rf"[A-Z][\w'-]+(?:\s+[A-Z][\w'-]+)*)?",
+    re.I,
+)
+_LEADING_NOISE = frozenset(
+    "a an the and or but of in on at for by with to from as that which who than about some many "
+    "most all more other these those this its their his her our we they it is are was were has "
+    "have had been be said says told least nearly about almost over under while when after "
+    "also both including such".split()
+)
+
+
+@dataclass
+class Party:
+    party: str
+    explanation: str
+    sentence: str
+
+
+def _clean_party(phrase: str) -> str:
+    parts = phrase.split()
+    while parts and (parts[0].lower() in _LEADING_NOISE or any(ch.isdigit() for ch in parts[0])):
+        parts = parts[1:]
+    return " ".join(parts).strip(" ,.;:'\"")
+
+
+def _party_in(text: str, cue: re.Match[str]) -> str | None:
+    """The party a cue word concerns: the nearest named group or name, before it first."""
+    groups = [m for m in _GROUP.finditer(text)]
+    best: tuple[int, str] | None = None
+    for match in groups:
+        phrase = _clean_party(match.group(0))
+        if not phrase or phrase.lower() in ("people",) and match.start() > cue.start():
+            continue
+        distance = (
+            cue.start() - match.end()
+            if match.end() <= cue.start()
+            else 3 * (match.start() - cue.end())
+        )
+        if distance < 0 or distance > 120:
+            continue
+        if best is None or distance < best[0]:
+            best = (distance, phrase)
+    if best is None:
+        # A named party just before the cue ("Estuary Lines said…", "Italy's government…").
+        before = text[: cue.start()]
+        found = [n for n in names(before) if len(n) > 2]
+        if found:
+            best = (0, found[-1])
+    return best[1] if best else None
+
+
+def extract_parties(evidence: Evidence, limit: int = 3) -> tuple[list[Party], list[Party]]:
+    """Who benefited and who is impacted, named in the evidence, each with its sentence."""
+    benefited: list[Party] = []
+    impacted: list[Party] = []
+    pool = sorted(candidates(evidence), key=lambda c: (-_rank(c), c.article, c.position))
+    for candidate in pool:
+        text = normalize(candidate.text)
+        for cue_pattern, out in ((_IMPACT, impacted), (_BENEFIT, benefited)):
+            if len(out) >= limit:
+                continue
+            cue = cue_pattern.search(text)
+            if cue is None:
+                continue
+            party = _party_in(text, cue)
+            if party is None or len(party) < 3:
+                continue
+            key = set(content_words(party))
+            if not key or not key <= set(content_words(text)):
+                continue  # the party must be named in the sentence that explains it
+            if any(key == set(content_words(p.party)) for p in benefited + impacted):
+                continue
+            out.append(Party(party[0].upper() + party[1:], candidate.text, candidate.id))
+            break
+    return benefited, impacted
