@@ -9,16 +9,20 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
+from agent.factcheck import SUPPORTED_OVERLAP, Source, quantities, rule_check
 from agent.state import Evidence
 from agent.text import content_words, names, normalize, numbers, shared_words, words
 
-SUMMARY_WORDS = 165
+SUMMARY_WORDS = 180
 """About the length of a human editor's roundup (AllSides neutral summaries: 167 words)."""
 REDUNDANT = 0.5
 """Two sentences sharing this much of the shorter one's content words say the same thing; the
 story's limit is 60%, this keeps a margin for the sentences composed from two sources."""
+COMPRESS = True
 SHARED = 0.35
 """A sentence whose content words other articles carry at this rate reports a shared fact."""
 
@@ -42,6 +46,40 @@ class Candidate:
         return self.text.rstrip().endswith(("...", "…"))
 
 
+_TRAILING_ATTRIBUTION = re.compile(
+    r",\s+(?:the\s+|a\s+|an\s+)?[^,\"“”]{2,60}?\s+(?:said|says|reported|reports|announced|"
+    r"told [^,]{2,30})(?:\s+(?:on\s+)?(?:monday|tuesday|wednesday|thursday|friday|saturday|"
+    r"sunday))?\s*(?=[.!?]$)"
+    r"|,?\s+according to [^,\"“”]{2,60}(?=[.!?]$)",
+    re.I,
+)
+_PARENTHESIS = re.compile(r"\s*\([^()]{1,80}\)")
+_DASH_ASIDE = re.compile(r"\s+[—–]\s+[^—–]{1,80}\s+[—–]\s+")
+_CUT_TAIL = re.compile(r"(?:\.\.\.|…)\s*$")
+
+
+def compressed(text: str) -> str:
+    """The sentence without what a summary can spare: who said it, asides, a cut-off tail.
+
+    Only words are removed, never changed, so the result stays true to its sentence (the
+    rules check it again before it is used).
+    """
+    out = " ".join(text.split())
+    if _CUT_TAIL.search(out):
+        # An excerpt cut mid-sentence: keep what ends at its last full clause.
+        head = _CUT_TAIL.sub("", out)
+        cut = max(head.rfind(", "), head.rfind("; "))
+        if cut < 40:
+            return out
+        out = head[:cut] + "."
+    out = _DASH_ASIDE.sub(" ", out)
+    out = _PARENTHESIS.sub("", out)
+    shorter = _TRAILING_ATTRIBUTION.sub("", out)
+    if len(shorter.split()) >= 8:
+        out = shorter
+    return out
+
+
 def candidates(evidence: Evidence) -> list[Candidate]:
     """Every prose sentence of the original articles, with how much of it others corroborate."""
     originals = evidence.originals()
@@ -56,7 +94,7 @@ def candidates(evidence: Evidence) -> list[Candidate]:
                     article=article.id,
                     outlet=article.outlet,
                     side=article.side,
-                    text=" ".join(sentence.text.split()),
+                    text=compressed(sentence.text) if COMPRESS else " ".join(sentence.text.split()),
                     position=sentence.position,
                     terms=set(content_words(sentence.text)),
                 )
@@ -78,9 +116,19 @@ def _rank(candidate: Candidate) -> float:
     return candidate.shared + 0.6 / (1 + candidate.position) - (0.5 if candidate.truncated else 0)
 
 
+def _terms(text: str) -> set[str]:
+    return set(content_words(text)) | {f"#{v:g}" for v in numbers(text)}
+
+
+def same_share(a: str, b: str) -> float:
+    """Share of the shorter text's words and figures the other also has."""
+    ta, tb = _terms(a), _terms(b)
+    return len(ta & tb) / min(len(ta), len(tb)) if ta and tb else 0.0
+
+
 def redundant(text: str, chosen: list[str], limit: float = REDUNDANT) -> bool:
     """True when the text says mostly what one of the chosen sentences already says."""
-    return any(shared_words(text, other) > limit for other in chosen)
+    return any(same_share(text, other) > limit for other in chosen)
 
 
 def _core(text: str) -> str:
@@ -109,14 +157,51 @@ def conflict_sentence(first: Candidate, second: Candidate, figure: float) -> str
     return f"{_core(first.text)} ({first.outlet}), while {clause} ({second.outlet})."
 
 
+# Figures of people (dead, injured, people of some kind): the disagreements a reader must see.
+CONFLICT_UNITS = ("deaths", "injuries", "people", "duration in minutes")
+
+
 def _conflicting(a: Candidate, b: Candidate) -> float | None:
-    """The figure of b that disagrees with a on the same fact, if they disagree."""
+    """The figure of b that disagrees with a's on the same count of people, if they disagree."""
     if a.article == b.article or shared_words(a.text, b.text) < 0.3:
         return None
-    figures_a, figures_b = set(numbers(a.text)), set(numbers(b.text))
-    if not figures_a or not figures_b or figures_a & figures_b:
+    source_a = Source(a.article, a.id, a.text, _EPOCH)
+    source_b = Source(b.article, b.id, b.text, _EPOCH)
+    values_a = {(q.unit, q.value) for q in quantities(source_a) if q.unit in CONFLICT_UNITS}
+    values_b = {(q.unit, q.value) for q in quantities(source_b) if q.unit in CONFLICT_UNITS}
+    for unit, value in sorted(values_b):
+        mine = {v for u, v in values_a if u == unit}
+        if mine and value not in mine:
+            return value
+    return None
+
+
+_EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
+
+
+SHARED_FRAME: str | None = "In coverage across the spectrum, outlets reported that {text}"
+"""How the lead shared fact is introduced: several sides' outlets report it."""
+SIDE_FRAME: str | None = "In coverage rated {side}, {outlet} reported that {text}"
+"""How what one side adds is attributed: to its outlet, with the outlet's rating."""
+
+
+def attributed(candidate: Candidate, frame: str) -> str | None:
+    """The sentence introduced by a frame naming who reports it ('In coverage rated left, …')."""
+    if "{side}" in frame and candidate.side not in ("left", "center", "right"):
         return None
-    return next(iter(sorted(figures_b)))
+    text = _core(candidate.text) + candidate.text.rstrip()[len(_core(candidate.text)) :]
+    first = text.split(" ", 1)[0]
+    # Lower the first word only when it is not a name ("The", "A", "In"), never "Senate".
+    if first.lower() in _NOT_NAME_STARTS:
+        text = text[0].lower() + text[1:]
+    return frame.format(side=candidate.side, outlet=candidate.outlet, text=text)
+
+
+_NOT_NAME_STARTS = frozenset(
+    "the a an in on at for but and or he she it they we this that these those his her their its "
+    "after before when while as if there some many more most both also with from by to of "
+    "meanwhile however last next earlier later since during about over under".split()
+)
 
 
 @dataclass
@@ -124,6 +209,27 @@ class SummaryLine:
     text: str
     sentences: list[str]
     origin: tuple[str, str] | None = None
+
+
+def rules_accept(evidence: Evidence) -> Callable[[str, list[str]], bool]:
+    """A test that a line passes the fact-check rules against the sentences it cites.
+
+    Even a verbatim sentence can trip a rule (a name the rules split oddly): such a line would
+    be removed after drafting, so it is not chosen in the first place.
+    """
+    index = evidence.sentence_index()
+    known = " ".join(f"{a.outlet} {a.title}" for a in evidence.articles)
+
+    def accept(text: str, sentence_ids: list[str]) -> bool:
+        cited = [
+            Source(index[i][0].id, i, index[i][1].text, index[i][0].published_at)
+            for i in sentence_ids
+            if i in index
+        ]
+        problems, _, share = rule_check(text, cited, known_names=known)
+        return not problems and share >= SUPPORTED_OVERLAP
+
+    return accept
 
 
 def extractive_summary(
@@ -136,13 +242,14 @@ def extractive_summary(
     `keep` are lines already accepted (the model's, checked): they stand first and count
     against the budget. A figure the sources give differently is stated once with both values.
     """
-    pool = candidates(evidence)
+    accept = rules_accept(evidence)
+    pool = [c for c in candidates(evidence) if accept(c.text, [c.id])]
     lines: list[SummaryLine] = list(keep or [])
     chosen = [line.text for line in lines]
     used = sum(len(line.text.split()) for line in lines)
     taken = {sid for line in lines for sid in line.sentences}
 
-    def add(candidate: Candidate) -> None:
+    def add(candidate: Candidate, frame: str | None = None) -> None:
         nonlocal used
         conflict = next(
             (
@@ -154,7 +261,9 @@ def extractive_summary(
             ),
             None,
         )
-        if conflict is not None:
+        if conflict is not None and accept(
+            conflict_sentence(candidate, *conflict), [candidate.id, conflict[0].id]
+        ):
             other, figure = conflict
             text = conflict_sentence(candidate, other, figure)
             lines.append(
@@ -167,6 +276,9 @@ def extractive_summary(
             taken.add(other.id)
         else:
             text = candidate.text
+            framed = attributed(candidate, frame) if frame else None
+            if framed is not None and accept(framed, [candidate.id]):
+                text = framed
             lines.append(SummaryLine(text, [candidate.id]))
         taken.add(candidate.id)
         chosen.append(text)
@@ -183,7 +295,7 @@ def extractive_summary(
     # The shared facts: what most outlets report, most corroborated first.
     for candidate in ranked:
         if candidate.shared >= SHARED and fits(candidate):
-            add(candidate)
+            add(candidate, SHARED_FRAME if not lines else None)
         if used >= budget_words * 0.6:
             break
     # What each side adds: the sides take turns, each its best sentence not yet said.
@@ -195,7 +307,7 @@ def extractive_summary(
         for side in order:
             for candidate in by_side[side]:
                 if fits(candidate):
-                    add(candidate)
+                    add(candidate, SIDE_FRAME if candidate.shared < SHARED else None)
                     progress = True
                     break
     return lines
@@ -232,9 +344,11 @@ def compress(sentence: str, limit: int = HEADLINE_WORDS) -> str | None:
     text = _WHEN.sub("", text)
     text = _ROLE.sub("", text)
     if len(text.split()) > limit:
-        first = _AND.split(text)[0]
-        if len(first.split()) >= 5:
-            text = first
+        # Cut at the last "and" that leaves a clause of its own ("… met in Washington").
+        for cut in reversed(list(_AND.finditer(text))):
+            if len(text[: cut.start()].split()) >= 6:
+                text = text[: cut.start()]
+                break
     parts = text.split()
     if len(parts) > limit:
         parts = parts[:limit]
@@ -298,20 +412,36 @@ _GROUPS = (
     "refugees|asylum seekers|protesters|demonstrators|troops|soldiers|veterans|police|officers|"
     "officials|lawmakers|legislators|democrats|republicans|conservatives|liberals|women|men|"
     "seniors|retirees|unions|travelers|travellers|crew|drivers|users|members|communities|"
-    "victims|hospitals|schools|universities|states|cities|countries|allies|industry|"
+    "victims|hospitals|schools|universities|states|cities|countries|allies|industry|crews|"
+    "council|board|committee|providers|manufacturers|contractors|"
     "government|administration|agency|court|military|navy|army"
 )
 _GROUP = re.compile(
-    rf"\b((?:[A-Za-z][\w'-]*\s+){{0,2}}(?:{_GROUPS}))\b(\s+(?:in|of|from)\s+(?:the\s+)?"
-    rf"[A-Z][\w'-]+(?:\s+[A-Z][\w'-]+)*)?",
+    rf"\b((?:[A-Za-z][\w'-]*\s+){{0,2}}(?:{_GROUPS}))\b(?-i:(\s+(?:in|of|from)\s+(?:the\s+)?"
+    rf"[A-Z][\w'-]+(?:\s+[A-Z][\w'-]+)*)?)",
     re.I,
 )
 _LEADING_NOISE = frozenset(
     "a an the and or but of in on at for by with to from as that which who than about some many "
     "most all more other these those this its their his her our we they it is are was were has "
     "have had been be said says told least nearly about almost over under while when after "
-    "also both including such".split()
+    "also both including such million billion thousand hundred dozens dozen yet it's its "
+    "just even only still now then so because".split()
 )
+
+
+def _plausible(phrase: str, text: str, counts: Counter[str]) -> bool:
+    """A party is a noun phrase: a group of people, or a name the cluster repeats or spells out."""
+    parts = phrase.split()
+    if not parts:
+        return False
+    first = parts[0].lower()
+    if (parts[0].islower() and first.endswith(("ing", "ed"))) or first in _LEADING_NOISE:
+        return False
+    if re.search(rf"\b(?:{_GROUPS})$", phrase, re.I):
+        return True
+    # A bare capitalised word at the start of a sentence ("Responsibility…") is not a name.
+    return len(parts) >= 2 or counts[phrase.lower()] >= 2
 
 
 @dataclass
@@ -323,7 +453,11 @@ class Party:
 
 def _clean_party(phrase: str) -> str:
     parts = phrase.split()
-    while parts and (parts[0].lower() in _LEADING_NOISE or any(ch.isdigit() for ch in parts[0])):
+    while parts and (
+        parts[0].lower() in _LEADING_NOISE
+        or any(ch.isdigit() for ch in parts[0])
+        or (parts[0].endswith(("ing", "ed", "ly")) and parts[0].islower() and len(parts) > 1)
+    ):
         parts = parts[1:]
     return " ".join(parts).strip(" ,.;:'\"")
 
@@ -359,6 +493,9 @@ def extract_parties(evidence: Evidence, limit: int = 3) -> tuple[list[Party], li
     benefited: list[Party] = []
     impacted: list[Party] = []
     pool = sorted(candidates(evidence), key=lambda c: (-_rank(c), c.article, c.position))
+    counts: Counter[str] = Counter()
+    for candidate in pool:
+        counts.update(n.lower() for n in names(candidate.text))
     for candidate in pool:
         text = normalize(candidate.text)
         for cue_pattern, out in ((_IMPACT, impacted), (_BENEFIT, benefited)):
@@ -368,7 +505,7 @@ def extract_parties(evidence: Evidence, limit: int = 3) -> tuple[list[Party], li
             if cue is None:
                 continue
             party = _party_in(text, cue)
-            if party is None or len(party) < 3:
+            if party is None or len(party) < 3 or not _plausible(party, text, counts):
                 continue
             key = set(content_words(party))
             if not key or not key <= set(content_words(text)):

@@ -161,7 +161,6 @@ class Settings(BaseSettings):
     def db_url(self) -> str:
         return self.database_url or f"sqlite:///{self.data_dir / 'storydesk.sqlite'}"
 
-
     def evaldata(self, relative: str, what: str) -> Path:
         """Return a file or folder of the evaluation data, or raise naming the setting."""
         base = self.evaldata_dir or _default_evaldata_dir()

@@ -258,7 +258,9 @@ _NOT_REPORTING: list[tuple[str, re.Pattern[str]]] = [
             r"|\b(you are|act as|pretend to be)\s+(an?\s+)?(ai|assistant|language model|"
             r"chatbot|llm)\b|\bas an ai\b|\b(new|updated|real) instructions?\s*:"
             r"|\b(write|say|state|report|claim)\s+that\b.{0,80}\binstead\b"
-            r"|\bdo not (mention|summari[sz]e|report)\b",
+            r"|\bdo not (mention|summari[sz]e|report)\b"
+            r"|^\W*(write|say|report|state|claim|announce|tell (readers|users))\s+that\b"
+            r"|\b(developer|jailbreak|god) mode\b|\byou must (say|write|report|state)\b",
             re.I,
         ),
     ),
@@ -294,6 +296,14 @@ _NOT_REPORTING: list[tuple[str, re.Pattern[str]]] = [
             r"^\W*(photo|image|picture|video|file photo|credit|illustration)\s*(credit)?\s*:"
             r"|\((photo|image)\s*(by|credit|:)|\b(getty images|ap photo|afp via getty|"
             r"reuters/|shutterstock)\b|\ball rights reserved\b|©|\bcopyright \d{4}\b",
+            re.I,
+        ),
+    ),
+    (
+        "text about the page itself",
+        re.compile(
+            r"\b(the|this) (ad|video|chart|graphic|photo|image|map|poll|form|list|story|article)"
+            r" (below|above)\b|\b(see|watch|read|listen) (below|above)\b",
             re.I,
         ),
     ),

@@ -11,14 +11,29 @@ from evals.metrics.factcheck import balanced_accuracy, factcheck_scores
 from evals.metrics.loaded import accuracy
 
 MEAN_KEYS = (
-    "citation_validity", "cited_ids_valid", "quotes_verbatim",
-    "rouge1", "rouge2", "rougeL", "rouge1_first_article",
-    "date_precision", "date_recall", "date_f1", "date_text_rouge1",
-    "baseline_date_f1", "baseline_date_f1_gold_k",
-    "loaded_rate_summary", "loaded_rate_sources", "loaded_rate_delta",
+    "citation_validity",
+    "cited_ids_valid",
+    "quotes_verbatim",
+    "rouge1",
+    "rouge2",
+    "rougeL",
+    "rouge1_first_article",
+    "date_precision",
+    "date_recall",
+    "date_f1",
+    "date_text_rouge1",
+    "baseline_date_f1",
+    "baseline_date_f1_gold_k",
+    "loaded_rate_summary",
+    "loaded_rate_sources",
+    "loaded_rate_delta",
     "side_balance_gap",
-    "summary_share_left", "summary_share_center", "summary_share_right",
-    "cluster_share_left", "cluster_share_center", "cluster_share_right",
+    "summary_share_left",
+    "summary_share_center",
+    "summary_share_right",
+    "cluster_share_left",
+    "cluster_share_center",
+    "cluster_share_right",
 )
 """Per-story metrics whose run value is the mean over the stories that have one."""
 

@@ -22,11 +22,25 @@ DEFAULT_BABE = REPO.parent / "shared" / "evaldata" / "babe" / "babe_final_labels
 """BABE SG1 beside the checkout (../shared/evaldata), used when it is there."""
 
 _HEADLINE = (
-    "items", "errors", "refused", "seconds_total", "support_rate", "citation_validity",
-    "rouge1", "rouge2", "rougeL",
-    "date_f1", "baseline_date_f1", "factcheck_bacc", "loaded_classifier_accuracy",
-    "loaded_rate_delta", "side_balance_gap", "schema_validity", "seconds_per_story",
-    "tokens_per_story", "seconds_per_item",
+    "items",
+    "errors",
+    "refused",
+    "seconds_total",
+    "support_rate",
+    "citation_validity",
+    "rouge1",
+    "rouge2",
+    "rougeL",
+    "date_f1",
+    "baseline_date_f1",
+    "factcheck_bacc",
+    "loaded_classifier_accuracy",
+    "loaded_rate_delta",
+    "side_balance_gap",
+    "schema_validity",
+    "seconds_per_story",
+    "tokens_per_story",
+    "seconds_per_item",
 )
 
 
@@ -67,7 +81,10 @@ class GatewayChecker:
     def check(self, document: str, summary: str) -> FactCheck:
         """Fact-check the summary against the document."""
         result: FactCheck = self._check_summary(
-            document, summary, gateway=self._gateway, now=self._now,
+            document,
+            summary,
+            gateway=self._gateway,
+            now=self._now,
             use_model=self._gateway is not None,
         )
         return result
@@ -110,7 +127,9 @@ def register(subparsers: Any) -> None:
     )
     run.add_argument("dataset", metavar="DATASET", help=f"one of: {', '.join(LOADERS)}")
     run.add_argument(
-        "path", metavar="PATH", type=Path,
+        "path",
+        metavar="PATH",
+        type=Path,
         help="the dataset: examples/ (a folder of cluster JSON), allsides/roundups_dev.jsonl, "
         "timeline17/ (t17_*.json), summedits/summedits_news_dev.json, "
         "babe/babe_final_labels_SG1.csv",
@@ -120,7 +139,9 @@ def register(subparsers: Any) -> None:
         "--out", type=Path, metavar="DIR", help="run directory (default: out/eval/DATASET)"
     )
     run.add_argument(
-        "--babe", type=Path, metavar="PATH",
+        "--babe",
+        type=Path,
+        metavar="PATH",
         help=f"BABE CSV for the loaded-language classifier (default: {DEFAULT_BABE} if present)",
     )
     run.add_argument("--fresh", action="store_true", help="discard DIR's results, start over")
@@ -128,15 +149,22 @@ def register(subparsers: Any) -> None:
         "--retry-errors", action="store_true", help="when resuming, redo the items that failed"
     )
     run.add_argument(
-        "--t17-articles", type=_positive, default=DEFAULT_MAX_ARTICLES, metavar="N",
+        "--t17-articles",
+        type=_positive,
+        default=DEFAULT_MAX_ARTICLES,
+        metavar="N",
         help=f"timeline17: articles sampled per topic (default {DEFAULT_MAX_ARTICLES})",
     )
     run.add_argument(
-        "--t17-words", type=_positive, default=DEFAULT_MAX_WORDS, metavar="N",
+        "--t17-words",
+        type=_positive,
+        default=DEFAULT_MAX_WORDS,
+        metavar="N",
         help=f"timeline17: words kept per article (default {DEFAULT_MAX_WORDS})",
     )
     run.add_argument(
-        "--deterministic", action="store_true",
+        "--deterministic",
+        action="store_true",
         help="summedits: the fact-check rules alone, even where STORYDESK_MODEL_VERDICTS "
         "would ask the model",
     )
@@ -144,21 +172,25 @@ def register(subparsers: Any) -> None:
     run.set_defaults(func=run_command)
 
     report = commands.add_parser(
-        "report", help="write report.md and report.html into a run directory",
+        "report",
+        help="write report.md and report.html into a run directory",
         description="Write report.md (charts in DIR/charts/) and a self-contained report.html.",
     )
     report.add_argument("dir", metavar="DIR", type=Path, help="a run directory")
     report.set_defaults(func=report_command)
 
     compare = commands.add_parser(
-        "compare", help="compare run B against run A; exit 1 when a metric regresses",
+        "compare",
+        help="compare run B against run A; exit 1 when a metric regresses",
         description="Print each metric's delta from A to B; exit 1 when any metric moves the "
         "wrong way by more than its tolerance (evals/METRICS.md).",
     )
     compare.add_argument("a", metavar="A", type=Path, help="the baseline run (dir or summary.json)")
     compare.add_argument("b", metavar="B", type=Path, help="the new run (dir or summary.json)")
     compare.add_argument(
-        "--tolerance", action="append", metavar="NAME=VALUE",
+        "--tolerance",
+        action="append",
+        metavar="NAME=VALUE",
         help="override a metric's tolerance (repeatable)",
     )
     compare.set_defaults(func=compare_command)
@@ -236,9 +268,12 @@ def run_command(args: argparse.Namespace, settings: Settings) -> int:
         model = ModelInfo(backend="none (fact-check rules only)")
         options.notes.append(
             "fact-check model verdicts off ("
-            + ("--deterministic" if args.deterministic
-               else f"STORYDESK_MODEL_VERDICTS={settings.model_verdicts} on the "
-                    f"{settings.backend} backend")
+            + (
+                "--deterministic"
+                if args.deterministic
+                else f"STORYDESK_MODEL_VERDICTS={settings.model_verdicts} on the "
+                f"{settings.backend} backend"
+            )
             + "): the rules alone decide, as in the graph"
         )
     else:
@@ -252,9 +287,8 @@ def headline(summary: dict[str, Any], out: Path) -> str:
     """A few lines: where the run is and its main metrics."""
     shown = {k: summary[k] for k in _HEADLINE if summary.get(k) is not None}
     state = "complete" if summary.get("complete") else f"{summary.get('pending')} items pending"
-    return (
-        f"{summary.get('dataset')}: {state}; summary in {out / 'summary.json'}\n"
-        + json.dumps({k: round(v, 4) if isinstance(v, float) else v for k, v in shown.items()})
+    return f"{summary.get('dataset')}: {state}; summary in {out / 'summary.json'}\n" + json.dumps(
+        {k: round(v, 4) if isinstance(v, float) else v for k, v in shown.items()}
     )
 
 

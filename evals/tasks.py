@@ -177,9 +177,7 @@ def factcheck_row(item: EvalItem, checker: Checker) -> dict[str, Any]:
             "tokens": checker.tokens_used() - tokens_before,
         },
         "summary": item.summary,
-        "claims": [
-            {"claim": c.claim, "verdict": c.verdict, "note": c.note} for c in check.claims
-        ],
+        "claims": [{"claim": c.claim, "verdict": c.verdict, "note": c.note} for c in check.claims],
     }
 
 
@@ -202,5 +200,3 @@ def babe_rows(items: Sequence[EvalItem], folds: int = 5) -> list[dict[str, Any]]
 def train_classifier(items: Sequence[EvalItem]) -> NaiveBayes:
     """Fit the loaded-language classifier on labelled BABE sentences."""
     return NaiveBayes().fit([i.text or "" for i in items], [int(i.label or 0) for i in items])
-
-
