@@ -9,7 +9,6 @@ from pydantic import BaseModel, Field, create_model
 
 from agent.context import Context, context_of
 from agent.extractive import Party, extract_parties
-from agent.factcheck import SUPPORTED_OVERLAP, Source, rule_check
 from agent.nodes.common import evidence_of, id_enum, try_ask, with_prefix
 from agent.nodes.summary import is_prose
 from agent.prompts import load_prompt
@@ -37,29 +36,34 @@ def impact_model(evidence: Evidence) -> type[BaseModel]:
     )
 
 
-def _parties(evidence: Evidence, items: list[Any], known_names: str) -> list[dict[str, Any]]:
-    """The model's parties that stand: named in a sentence they cite, the how checked."""
+def _parties(
+    evidence: Evidence, items: list[Any], section: str
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The model's parties named in a sentence they cite (the fact-check then holds the how)."""
     index = evidence.sentence_index()
     parties: list[dict[str, Any]] = []
+    flags: list[dict[str, Any]] = []
     seen: set[str] = set()
     for item in items:
         name = " ".join(item.party.split())
         explanation = " ".join(item.how.split())
         cites = [c for c in dict.fromkeys(item.cites) if c in index]
         naming = [c for c in cites if names_party(name, index[c][1].text)]
-        if not naming or not is_prose(explanation, 4) or name.lower() in seen:
+        if not naming or not is_prose(explanation, 4) or not_reporting(f"{name}: {explanation}"):
+            flags.append(
+                {
+                    "kind": "removed",
+                    "section": section,
+                    "index": None,
+                    "message": f"removed the model's party {name!r}: no sentence it cites names it",
+                }
+            )
             continue
-        if not_reporting(name) or not_reporting(explanation):
-            continue
-        sources = [
-            Source(index[c][0].id, c, index[c][1].text, index[c][0].published_at) for c in naming
-        ]
-        problems, _, share = rule_check(explanation, sources, known_names=known_names)
-        if problems or share < SUPPORTED_OVERLAP:
+        if name.lower() in seen:
             continue
         seen.add(name.lower())
         parties.append({"party": name, "explanation": explanation, "sentences": naming})
-    return parties
+    return parties, flags
 
 
 def names_party(party: str, text: str) -> bool:
@@ -93,9 +97,13 @@ def assess_impact(state: StoryState, runtime: Runtime[Context]) -> dict[str, Any
         max_tokens=600,
         section="who_benefited",
     )
-    known = " ".join(f"{a.outlet} {a.title}" for a in evidence.articles)
-    benefited = _parties(evidence, draft.benefited, known) if draft is not None else []  # type: ignore[attr-defined]
-    impacted = _parties(evidence, draft.impacted, known) if draft is not None else []  # type: ignore[attr-defined]
+    benefited: list[dict[str, Any]] = []
+    impacted: list[dict[str, Any]] = []
+    if draft is not None:
+        benefited, dropped = _parties(evidence, draft.benefited, "who_benefited")  # type: ignore[attr-defined]
+        flags += dropped
+        impacted, dropped = _parties(evidence, draft.impacted, "who_impacted")  # type: ignore[attr-defined]
+        flags += dropped
     rule_benefited, rule_impacted = extract_parties(evidence)
     _complete(benefited, rule_benefited)
     _complete(impacted, rule_impacted)

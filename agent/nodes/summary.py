@@ -9,7 +9,6 @@ from pydantic import BaseModel, Field, create_model
 
 from agent.context import Context, context_of
 from agent.extractive import SummaryLine, extractive_summary, redundant
-from agent.factcheck import SUPPORTED_OVERLAP, Source, rule_check
 from agent.nodes.common import evidence_of, id_enum, try_ask, with_prefix
 from agent.prompts import load_prompt
 from agent.state import Evidence, StoryState
@@ -37,45 +36,28 @@ def is_prose(text: str, minimum_words: int = 4) -> bool:
     return len([w for w in words(text) if len(w) > 1]) >= minimum_words
 
 
-def model_lines(
-    evidence: Evidence, items: list[Any], known_names: str
-) -> tuple[list[SummaryLine], list[str]]:
-    """The model's sentences that the fact-check rules accept and that repeat nothing."""
+def model_lines(evidence: Evidence, items: list[Any]) -> tuple[list[SummaryLine], list[str]]:
+    """The model's sentences that go to the fact-check: prose, news, saying nothing twice.
+
+    Whether each stands is the fact-check's call (rules, then the model's verdict where the
+    settings ask for it, then revise and fallback); here only what can never stand is dropped.
+    """
     index = evidence.sentence_index()
-    accepted: list[SummaryLine] = []
-    rejected: list[str] = []
+    kept: list[SummaryLine] = []
+    dropped: list[str] = []
     for item in items:
         text = " ".join(item.text.split())
         cites = [c for c in dict.fromkeys(item.cites) if c in index]
         # A summary sentence is a sentence: a headline fragment does not count.
-        if not (is_prose(text) and text.rstrip("\"”’')").endswith((".", "!", "?")) and cites):
-            rejected.append(text)
-            continue
-        sources = [
-            Source(index[c][0].id, c, index[c][1].text, index[c][0].published_at) for c in cites
-        ]
-        problems, _, share = rule_check(text, sources, known_names=known_names)
         if (
-            problems
-            or share < SUPPORTED_OVERLAP
+            not (is_prose(text) and text.rstrip("\"”’')").endswith((".", "!", "?")) and cites)
             or not_reporting(text) is not None
-            or redundant(text, [line.text for line in accepted])
+            or redundant(text, [line.text for line in kept])
         ):
-            rejected.append(text)
+            dropped.append(text)
             continue
-        accepted.append(
-            SummaryLine(
-                text,
-                cites,
-                (
-                    "model",
-                    "written by the model; the rules "
-                    "found every name, figure and date in its "
-                    "evidence",
-                ),
-            )
-        )
-    return accepted, rejected
+        kept.append(SummaryLine(text, cites))
+    return kept, dropped
 
 
 def draft_summary(state: StoryState, runtime: Runtime[Context]) -> dict[str, Any]:
@@ -86,9 +68,8 @@ def draft_summary(state: StoryState, runtime: Runtime[Context]) -> dict[str, Any
     draft, calls, flags = try_ask(
         context, "draft_summary", prompt, summary_model(evidence), max_tokens=600, section="summary"
     )
-    known = " ".join(f"{a.outlet} {a.title}" for a in evidence.articles)
     items = list(draft.sentences) if draft is not None else []  # type: ignore[attr-defined]
-    accepted, rejected = model_lines(evidence, items, known)
+    accepted, rejected = model_lines(evidence, items)
     lines = extractive_summary(evidence, keep=accepted)
     if rejected:
         flags.append(
@@ -96,15 +77,15 @@ def draft_summary(state: StoryState, runtime: Runtime[Context]) -> dict[str, Any
                 "kind": "extractive",
                 "section": "summary",
                 "index": None,
-                "message": f"{len(rejected)} of the model's {len(items)} sentences failed the "
-                "fact-check rules or repeated another; the summary is built from the sources' "
-                "own sentences (shared facts first, then what each side adds)",
+                "message": f"{len(rejected)} of the model's {len(items)} sentences were not "
+                "prose, not news or repeated another; the rest of the summary is built from the "
+                "sources' own sentences (shared facts first, then what each side adds)",
             }
         )
     summary = []
     for line in lines:
         entry: dict[str, Any] = {"text": line.text, "sentences": line.sentences}
-        if line.origin is not None and line.origin[0] != "model":
+        if line.origin is not None:
             entry["origin"] = list(line.origin)
         summary.append(entry)
     return {"summary": summary, "calls": calls, "flags": flags}
