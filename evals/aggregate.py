@@ -34,6 +34,14 @@ MEAN_KEYS = (
     "cluster_share_left",
     "cluster_share_center",
     "cluster_share_right",
+    "category_ok",
+    "parties_filled",
+    "party_named",
+    "max_sentence_overlap",
+    "title_model",
+    "title_composed",
+    "title_source",
+    "sentiment_model_agrees",
 )
 """Per-story metrics whose run value is the mean over the stories that have one."""
 

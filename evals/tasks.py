@@ -27,6 +27,7 @@ from evals.datasets.base import EvalItem
 from evals.metrics.balance import side_balance
 from evals.metrics.factcheck import predicted_label
 from evals.metrics.loaded import NaiveBayes, cross_validate, loaded_rate, split_sentences
+from evals.metrics.page import page_scores
 from evals.metrics.rouge import rouge
 from evals.metrics.story import cost, schema_valid
 from evals.metrics.support import citation_validity, claim_support
@@ -124,6 +125,7 @@ def score_story(
     metrics.update(claim_support(story))
     metrics.update(citation_validity(story, item.cluster))
     metrics.update(side_balance(story, item.cluster))
+    metrics.update(page_scores(story, item.meta.get("topic")))
     summary = " ".join(sentence.text for sentence in story.summary)
     if item.reference:
         metrics.update(rouge(summary, item.reference))

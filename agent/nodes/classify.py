@@ -275,6 +275,17 @@ def classify(state: StoryState, runtime: Runtime[Context]) -> dict[str, Any]:
     sentiment, sentiment_by = decide_sentiment(
         evidence, answer.sentiment if answer is not None else None
     )
+    if answer is not None and answer.sentiment != sentiment:
+        by = "the harm words" if sentiment_by == "harm" else "the VADER lexicon"
+        flags.append(
+            {
+                "kind": "sentiment",
+                "section": "title",
+                "index": None,
+                "message": f"the model's sentiment {answer.sentiment!r} was overruled by {by} "
+                f"of the evidence: {sentiment!r}",
+            }
+        )
     return {
         "classification": {
             "title": title,
