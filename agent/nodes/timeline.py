@@ -52,6 +52,8 @@ def date_candidates(evidence: Evidence) -> list[dict[str, Any]]:
     }
     found.sort(key=lambda c: (-support[c["date"]], _PRECISION_RANK[c["precision"]], c["date"]))
     kept = found[:MAX_CANDIDATES]
+    for candidate in kept:
+        candidate["support"] = support[candidate["date"]]
     kept.sort(key=lambda c: (c["date"], c["sentence"]))
     for index, candidate in enumerate(kept, start=1):
         candidate["id"] = f"d{index}"
@@ -179,7 +181,11 @@ def extract_timeline(state: StoryState, runtime: Runtime[Context]) -> dict[str, 
     # Dates the model passed over are still events the sources state: keep them, in the
     # evidence's own words, so background ("took office in October 2025") is not lost.
     covered = {e["date"] for e in events}
-    for candidate in candidates:
+    # The best-corroborated dates first, day-precise before vague: the budget goes to them.
+    by_support = sorted(
+        candidates, key=lambda c: (-c["support"], _PRECISION_RANK[c["precision"]], c["date"])
+    )
+    for candidate in by_support:
         if len(events) >= MAX_EVENTS:
             break
         if candidate["date"] not in covered and is_prose(candidate["text"]):
