@@ -319,7 +319,7 @@ _ATTRIBUTION_CUT = re.compile(
     r",\s+(?:the\s+|a\s+)?[^,]{0,50}\b(?:said|says|reported|according)\b[^,]*$"
     r"|,?\s+according to\b.*$"
 )
-_SUBORDINATE = re.compile(r",.*$|\s+(?:when|after|as|while|because|amid|before|which|who)\b.*$")
+_SUBORDINATE = re.compile(r",\s.*$|\s+(?:when|after|as|while|because|amid|before|which|who)\b.*$")
 _AND = re.compile(r"\s+and\s+(?=[a-z])")
 _WHEN = re.compile(
     r",?\s+(?:on|last|this|next)\s+(?:monday|tuesday|wednesday|thursday|friday|saturday|"
@@ -332,12 +332,19 @@ _ROLE = re.compile(
     r"Governor|Mayor|Chief|Judge|Justice|Speaker|Leader|Chairman|Chairwoman|Director)\s+"
     r"(?=[A-Z][a-z]+\s+[A-Z])"
 )
+_APPOSITIVE = re.compile(r",\s+(?:the|a|an|who|which|whose|its|his|her|their)\b[^,]{1,90},")
 HEADLINE_WORDS = 16
 
 
-def compress(sentence: str, limit: int = HEADLINE_WORDS) -> str | None:
-    """A sentence's main clause as a headline: attribution, time and roles cut, <= limit words."""
+def compress(sentence: str, limit: int = HEADLINE_WORDS, cut: bool = False) -> str | None:
+    """A sentence's main clause as a headline: attribution, time and roles cut, <= limit words.
+
+    None when what is left is too short to say what happened, or longer than the limit (unless
+    `cut`, the last resort, which ends it at the limit on a content word).
+    """
     text = _ATTRIBUTION_CUT.sub("", _core(sentence)).strip()
+    # An aside between commas ("the linchpin of …,") goes before the clause is cut.
+    text = _APPOSITIVE.sub("", text)
     main = _SUBORDINATE.sub("", text).strip()
     if len(main.split()) >= 5:
         text = main
@@ -345,17 +352,20 @@ def compress(sentence: str, limit: int = HEADLINE_WORDS) -> str | None:
     text = _ROLE.sub("", text)
     if len(text.split()) > limit:
         # Cut at the last "and" that leaves a clause of its own ("… met in Washington").
-        for cut in reversed(list(_AND.finditer(text))):
-            if len(text[: cut.start()].split()) >= 6:
-                text = text[: cut.start()]
+        for conjunction in reversed(list(_AND.finditer(text))):
+            if len(text[: conjunction.start()].split()) >= 6:
+                text = text[: conjunction.start()]
                 break
     parts = text.split()
     if len(parts) > limit:
+        if not cut:
+            return None
         parts = parts[:limit]
         while parts and parts[-1].lower() in _WEAK_END:
             parts.pop()
     text = " ".join(parts).strip(" ,;:")
-    if len(text.split()) < 4 or text.count('"') % 2 or text.count("(") != text.count(")"):
+    plain = normalize(text)
+    if len(text.split()) < 6 or plain.count('"') % 2 or text.count("(") != text.count(")"):
         return None
     return text[0].upper() + text[1:]
 
@@ -368,10 +378,11 @@ def composed_headline(evidence: Evidence, limit: int = HEADLINE_WORDS) -> str | 
         pool,
         key=lambda c: (-(c.shared - 0.15 * bool(numbers(c.text)) + 0.2 / c.position), c.article),
     )
-    for candidate in ranked:
-        headline = compress(candidate.text, limit)
-        if headline is not None:
-            return headline
+    for cut in (False, True):
+        for candidate in ranked:
+            headline = compress(candidate.text, limit, cut)
+            if headline is not None:
+                return headline
     return None
 
 

@@ -76,6 +76,7 @@ def score_item(item: EvalItem) -> dict[str, Any]:
         (shared_words(a.text, b.text) for i, a in enumerate(lines) for b in lines[i + 1 :]),
         default=0.0,
     )
+    row["overlap_ok"] = float(row["max_overlap"] <= 0.6)
     benefited, impacted = extract_parties(evidence)
     row["parties_filled"] = float(bool(benefited) and bool(impacted))
     parties = benefited + impacted
@@ -111,6 +112,7 @@ KEYS = (
     "first_two",
     "support",
     "max_overlap",
+    "overlap_ok",
     "words",
     "parties_filled",
     "party_named",
