@@ -23,6 +23,8 @@ REDUNDANT = 0.5
 """Two sentences sharing this much of the shorter one's content words say the same thing; the
 story's limit is 60%, this keeps a margin for the sentences composed from two sources."""
 COMPRESS = True
+STORY_OVERLAP = 0.6
+"""No two summary sentences share more than this of the shorter one's content words."""
 SHARED = 0.35
 """A sentence whose content words other articles carry at this rate reports a shared fact."""
 
@@ -310,7 +312,12 @@ def extractive_summary(
                     add(candidate, SIDE_FRAME if candidate.shared < SHARED else None)
                     progress = True
                     break
-    return lines
+    # A composed line can repeat another more than its parts did: the story's limit holds.
+    final: list[SummaryLine] = []
+    for line in lines:
+        if not any(shared_words(line.text, kept.text) > STORY_OVERLAP for kept in final):
+            final.append(line)
+    return final
 
 
 # --------------------------------------------------------------------------- headline
