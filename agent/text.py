@@ -307,6 +307,15 @@ _NOT_REPORTING: list[tuple[str, re.Pattern[str]]] = [
             re.I,
         ),
     ),
+    (
+        "a transcript or download notice",
+        re.compile(
+            r"\b(rush transcript|download (the )?(pdf|transcript|maps?|app)|"
+            r"this copy may not be in "
+            r"its final form|transcript (is|was) (provided|prepared))\b",
+            re.I,
+        ),
+    ),
     ("an advertisement", re.compile(r"^\W*(advertisement|sponsored( content)?|ad)\W*$", re.I)),
 ]
 

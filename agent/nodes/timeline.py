@@ -97,7 +97,8 @@ def _strip_date(text: str, expression: str) -> str:
 
 
 SAME_DAY_EVENT = 0.3
-"""Two events of one date whose words overlap this much (Jaccard) tell the same happening."""
+"""Two events of one date whose words overlap this much (Jaccard, or the share of the shorter
+one's words) tell the same happening."""
 SAME_EVENT = 0.6
 """Two events of any dates sharing this much of the shorter one's words are one happening told
 twice ("Inflation fell…" in two articles); the first, best-supported date stands."""
@@ -109,10 +110,11 @@ def _merge(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
     for event in events:
         words_here = set(content_words(event["event"]))
         for other in merged:
-            if (
-                other["date"] == event["date"]
-                and jaccard(words_here, content_words(other["event"])) >= SAME_DAY_EVENT
-            ) or shared_words(event["event"], other["event"]) >= SAME_EVENT:
+            same_day = other["date"] == event["date"] and (
+                jaccard(words_here, content_words(other["event"])) >= SAME_DAY_EVENT
+                or shared_words(event["event"], other["event"]) >= SAME_DAY_EVENT
+            )
+            if same_day or shared_words(event["event"], other["event"]) >= SAME_EVENT:
                 other["sentences"] = list(dict.fromkeys(other["sentences"] + event["sentences"]))
                 break
         else:
