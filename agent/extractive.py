@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from agent.factcheck import SUPPORTED_OVERLAP, Source, quantities, rule_check
+from agent.factcheck import SUPPORTED_OVERLAP, Source, best_matches, quantities, rule_check
 from agent.state import Evidence
 from agent.text import content_words, names, normalize, numbers, shared_words, words
 
@@ -341,6 +341,8 @@ _ROLE = re.compile(
 )
 _APPOSITIVE = re.compile(r",\s+(?:the|a|an|who|which|whose|its|his|her|their)\b[^,]{1,90},")
 HEADLINE_WORDS = 16
+HEADLINE_SUPPORT = 0.6
+"""As the fact-check holds a headline: 60% of its words in the evidence, names and figures exact."""
 
 
 def compress(sentence: str, limit: int = HEADLINE_WORDS, cut: bool = False) -> str | None:
@@ -385,10 +387,24 @@ def composed_headline(evidence: Evidence, limit: int = HEADLINE_WORDS) -> str | 
         pool,
         key=lambda c: (-(c.shared - 0.15 * bool(numbers(c.text)) + 0.2 / c.position), c.article),
     )
+    sources = [
+        Source(a.id, s.id, s.text, a.published_at)
+        for a in evidence.originals()
+        for s in a.sentences
+    ]
+    known = " ".join(f"{a.outlet} {a.title}" for a in evidence.articles)
+
+    def passes(headline: str) -> bool:
+        # Held as the fact-check holds a headline, so the composed one is never replaced.
+        problems, _, share = rule_check(
+            headline, best_matches(headline, sources, k=3), known_names=known
+        )
+        return not problems and share >= HEADLINE_SUPPORT
+
     for cut in (False, True):
         for candidate in ranked:
             headline = compress(candidate.text, limit, cut)
-            if headline is not None:
+            if headline is not None and passes(headline):
                 return headline
     return None
 
