@@ -376,7 +376,10 @@ class Story(_Model):
     def citations(self) -> list[str]:
         """Return every citation of the story's sections, in order, repeats included."""
         items: list[SummarySentence | TimelineEvent | Party] = [
-            *self.summary, *self.timeline, *self.who_benefited, *self.who_impacted
+            *self.summary,
+            *self.timeline,
+            *self.who_benefited,
+            *self.who_impacted,
         ]
         return [article_id for item in items for article_id in item.citations]
 

@@ -63,4 +63,3 @@ class StoryState(InputState, total=False):
 class OutputState(TypedDict, total=False):
     story: dict[str, Any]
     history: list[dict[str, Any]]
-

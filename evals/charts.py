@@ -37,14 +37,21 @@ def _frame(title: str, body: list[str], desc: str) -> str:
 
 
 def histogram_svg(
-    values: Sequence[float], title: str, *, bins: int = 10, lo: float | None = None,
+    values: Sequence[float],
+    title: str,
+    *,
+    bins: int = 10,
+    lo: float | None = None,
     hi: float | None = None,
 ) -> str:
     """A histogram of the values (lo..hi defaults to their range; [0, 1] suits rates)."""
     numbers = [float(v) for v in values if v is not None and math.isfinite(float(v))]
     if not numbers:
-        return _frame(title, [f'<text x="{WIDTH / 2}" y="{HEIGHT / 2}" text-anchor="middle">'
-                              "no values</text>"], "no values")
+        return _frame(
+            title,
+            [f'<text x="{WIDTH / 2}" y="{HEIGHT / 2}" text-anchor="middle">no values</text>'],
+            "no values",
+        )
     low = min(numbers) if lo is None else lo
     high = max(numbers) if hi is None else hi
     if high <= low:
@@ -84,8 +91,11 @@ def histogram_svg(
 
 
 def grouped_bars_svg(
-    categories: Sequence[str], series: dict[str, Sequence[float | None]], title: str,
-    *, maximum: float = 1.0,
+    categories: Sequence[str],
+    series: dict[str, Sequence[float | None]],
+    title: str,
+    *,
+    maximum: float = 1.0,
 ) -> str:
     """Bars per category, one per series (e.g. summary vs cluster share per side)."""
     plot_w = WIDTH - _PAD_LEFT - _PAD_RIGHT

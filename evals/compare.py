@@ -153,13 +153,24 @@ def format_deltas(deltas: list[Delta], notes: list[str], a: str, b: str) -> str:
     rows = []
     for d in deltas:
         tolerance = (
-            "–" if d.spec.direction == "info"
-            else f"{d.spec.tolerance:.0%} rel" if d.spec.relative else f"{d.spec.tolerance:g}"
+            "–"
+            if d.spec.direction == "info"
+            else f"{d.spec.tolerance:.0%} rel"
+            if d.spec.relative
+            else f"{d.spec.tolerance:g}"
         )
         change = "–" if d.change is None else f"{d.change:+.4g}"
-        rows.append([d.name, _fmt(d.before), _fmt(d.after), change,
-                     {"higher": "higher", "lower": "lower"}.get(d.spec.direction, "info"),
-                     tolerance, d.status])
+        rows.append(
+            [
+                d.name,
+                _fmt(d.before),
+                _fmt(d.after),
+                change,
+                {"higher": "higher", "lower": "lower"}.get(d.spec.direction, "info"),
+                tolerance,
+                d.status,
+            ]
+        )
     widths = [max(len(str(x)) for x in col) for col in zip(headers, *rows, strict=False)]
     lines = [f"A = {a}", f"B = {b}"] + [f"note: {n}" for n in notes] + [""]
     lines.append("  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)))
@@ -167,7 +178,5 @@ def format_deltas(deltas: list[Delta], notes: list[str], a: str, b: str) -> str:
     lines += ["  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)) for row in rows]
     regressions = [d.name for d in deltas if d.regressed]
     lines.append("")
-    lines.append(
-        f"REGRESSED: {', '.join(regressions)}" if regressions else "no metric regressed"
-    )
+    lines.append(f"REGRESSED: {', '.join(regressions)}" if regressions else "no metric regressed")
     return "\n".join(lines)

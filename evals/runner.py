@@ -80,9 +80,7 @@ class ModelInfo:
 def load_items(options: RunOptions) -> EvalItems:
     """Load the dataset's items, cut to the limit, with the loader's notes."""
     if options.dataset not in LOADERS:
-        raise InputError(
-            f"unknown dataset {options.dataset!r}; choose one of {', '.join(LOADERS)}"
-        )
+        raise InputError(f"unknown dataset {options.dataset!r}; choose one of {', '.join(LOADERS)}")
     if options.limit is not None and options.limit < 1:
         raise InputError(f"--limit must be at least 1, got {options.limit}")
     if options.dataset == "timeline17":
@@ -106,11 +104,17 @@ def git_state() -> dict[str, Any]:
         try:
             commit = subprocess.run(
                 ["git", "-C", str(where), "rev-parse", "HEAD"],
-                capture_output=True, text=True, timeout=10, check=True,
+                capture_output=True,
+                text=True,
+                timeout=10,
+                check=True,
             ).stdout.strip()
             status = subprocess.run(
                 ["git", "-C", str(where), "status", "--porcelain", "--untracked-files=no"],
-                capture_output=True, text=True, timeout=10, check=True,
+                capture_output=True,
+                text=True,
+                timeout=10,
+                check=True,
             ).stdout
         except (OSError, subprocess.SubprocessError):
             continue
@@ -235,8 +239,13 @@ def _provenance(rows: list[dict[str, Any]], model: ModelInfo) -> dict[str, Any]:
 @contextmanager
 def _progress(options: RunOptions, total: int, done: int) -> Iterator[Any]:
     bar = tqdm(
-        total=total, initial=done, desc=f"eval {options.dataset}", unit="item",
-        disable=not options.progress, file=sys.stderr, dynamic_ncols=True,
+        total=total,
+        initial=done,
+        desc=f"eval {options.dataset}",
+        unit="item",
+        disable=not options.progress,
+        file=sys.stderr,
+        dynamic_ncols=True,
     )
     try:
         yield bar
@@ -276,8 +285,7 @@ def run_eval(
     notes.extend(log.notes)
     wanted = {item.id for item in items}
     finished = {
-        str(r["id"]) for r in rows
-        if not (options.retry_errors and r.get("status") == "error")
+        str(r["id"]) for r in rows if not (options.retry_errors and r.get("status") == "error")
     }
     pending = [item for item in items if item.id not in finished]
 
@@ -321,8 +329,14 @@ def run_eval(
     classifier = _classifier(options, notes, extra) if options.dataset in STORY_DATASETS else None
     try:
         if pending:
-            score = _scorer(options, items, classifier, make_drafter, make_checker,
-                            datetime.fromisoformat(meta["now"]))
+            score = _scorer(
+                options,
+                items,
+                classifier,
+                make_drafter,
+                make_checker,
+                datetime.fromisoformat(meta["now"]),
+            )
             key = _PROGRESS_KEY.get(options.dataset)
             with _progress(options, len(items), len(items) - len(pending)) as bar:
                 for item in pending:

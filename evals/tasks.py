@@ -28,6 +28,7 @@ from evals.datasets.base import EvalItem
 from evals.metrics.balance import side_balance
 from evals.metrics.factcheck import predicted_label
 from evals.metrics.loaded import NaiveBayes, cross_validate, loaded_rate, split_sentences
+from evals.metrics.page import page_scores
 from evals.metrics.rouge import rouge
 from evals.metrics.story import cost, schema_valid
 from evals.metrics.support import citation_validity, claim_support
@@ -129,6 +130,7 @@ def score_story(
     metrics.update(claim_support(story))
     metrics.update(citation_validity(story, item.cluster))
     metrics.update(side_balance(story, item.cluster))
+    metrics.update(page_scores(story, item.meta.get("topic")))
     summary = " ".join(sentence.text for sentence in story.summary)
     if item.reference:
         metrics.update(rouge(summary, item.reference))
@@ -186,9 +188,7 @@ def factcheck_row(item: EvalItem, checker: Checker) -> dict[str, Any]:
             "tokens": checker.tokens_used() - tokens_before,
         },
         "summary": item.summary,
-        "claims": [
-            {"claim": c.claim, "verdict": c.verdict, "note": c.note} for c in check.claims
-        ],
+        "claims": [{"claim": c.claim, "verdict": c.verdict, "note": c.note} for c in check.claims],
     }
 
 
@@ -211,5 +211,3 @@ def babe_rows(items: Sequence[EvalItem], folds: int = 5) -> list[dict[str, Any]]
 def train_classifier(items: Sequence[EvalItem]) -> NaiveBayes:
     """Fit the loaded-language classifier on labelled BABE sentences."""
     return NaiveBayes().fit([i.text or "" for i in items], [int(i.label or 0) for i in items])
-
-

@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from agent.checks.evidence import Evidence
+from agent.checks.extractive import composed_headline
 from agent.checks.factcheck import (
     ClaimResult,
     Source,
@@ -19,9 +20,10 @@ from agent.checks.factcheck import (
     best_matches,
     check_claim,
     find_conflicts,
+    rule_check,
 )
 from agent.checks.neutrality import loaded_words
-from agent.checks.text import content_words, normalize, numbers
+from agent.checks.text import content_words, normalize, not_reporting, numbers, words
 from agent.schemas import Claim, FactCheck, Section
 
 DRAFT_SECTIONS: tuple[Section, ...] = ("summary", "timeline", "who_benefited", "who_impacted")
@@ -33,10 +35,38 @@ sentences 70%), with its names, figures, dates and quotes exact."""
 
 
 def fallback_title(evidence: Evidence) -> str:
-    """A source's headline without loaded words: a center-rated outlet's first, else any."""
+    """A headline composed from the shared facts; a neutral source headline only if none."""
+    composed = composed_headline(evidence)
+    if composed is not None and not loaded_words(composed):
+        return composed
     originals = evidence.originals()
     ranked = sorted(originals, key=lambda a: (bool(loaded_words(a.title)), a.side != "center"))
     return ranked[0].title
+
+
+def title_problems(title: str, evidence: Evidence) -> list[str]:
+    """Why a headline cannot stand: loaded, repeated, not reporting, or not in the evidence."""
+    problems = [f"loaded word {w!r}" for w in loaded_words(title)]
+    parts = [w for w in words(title) if len(w) > 2]
+    if len(parts) < 3:
+        problems.append("too short to say what happened")
+    if len(parts) != len(set(parts)) and len(parts) - len(set(parts)) >= 2:
+        problems.append("repeats itself")
+    if not_reporting(title):
+        problems.append("not a headline")
+    if any(normalize(title).lower() == normalize(a.title).lower() for a in evidence.originals()):
+        problems.append("one outlet's own headline")
+    pool = [
+        Source(a.id, s.id, s.text, a.published_at)
+        for a in evidence.originals()
+        for s in a.sentences
+    ]
+    known = " ".join(f"{a.outlet} {a.title}" for a in evidence.articles)
+    found, _, share = rule_check(title, best_matches(title, pool, k=3), known_names=known)
+    problems += found
+    if share < TITLE_SUPPORT:
+        problems.append(f"only {share:.0%} of its words are in the evidence")
+    return problems
 
 
 def sources_of(evidence: Evidence) -> dict[str, Source]:
@@ -180,7 +210,8 @@ def fallback(
                     "section": "title",
                     "index": None,
                     "message": f"headline {_clip(text)!r} was {reason}; "
-                    "a source headline stands in",
+                    "a headline composed from the shared facts (else a neutral source "
+                    "headline) stands in",
                 }
             )
             continue

@@ -56,10 +56,20 @@ _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     ),
 ]
 
-# Words that put the date they govern in the future. "would" is left out: news uses it for
-# reported speech about the past ("said Thursday that he would resign").
+# Words that put the date they govern in the future. "would" counts only in the date's own
+# clause, before it: "said it would open an investigation on Monday" is the next Monday, while
+# in "said Thursday that he would resign" the date comes first and is the past.
 _FUTURE = re.compile(
-    r"\b(will|shall|plans? to|is to|are to|is due|are due|scheduled|expected to|set to)\b", re.I
+    r"\b(will|shall|would|plans? to|planning to|intends? to|is to|are to|is due|are due|"
+    r"scheduled|expected to|set to|is going to|are going to)\b",
+    re.I,
+)
+# A date that bounds something ("extended through Oct. 3", "until March 1") is a deadline: it
+# lies ahead of the sentence's news more often than not, and is no event in itself.
+_DEADLINE = re.compile(
+    r"\b(through|thru|until|till|by|extended to|extends to|extending it to|expires?(?: on)?|"
+    r"expiring(?: on)?|deadline(?: of)?|no later than|effective|starting|beginning)\s*$",
+    re.I,
 )
 _CLAUSE = re.compile(r"[,;:]|\bthat\b|\bwhich\b|\bwho\b|\band\b|\bbut\b", re.I)
 # Month names that are also ordinary words: only a capitalised one is a month.
@@ -84,6 +94,10 @@ class FoundDate:
     relative: bool
     end: int = 0
     """Where the expression ends in the sentence."""
+    deadline: bool = False
+    """The date bounds something ("through Oct. 3") rather than telling when it happened."""
+    future: bool = False
+    """The sentence speaks of the date in the future tense."""
 
 
 def _fmt(year: int, month: int | None = None, day: int | None = None) -> tuple[str, Precision]:
@@ -123,7 +137,9 @@ def find_dates(sentence: str, published: datetime | date) -> list[FoundDate]:
         for match in pattern.finditer(sentence):
             if overlaps(match.start(), match.end()):
                 continue
-            resolved = _resolve(kind, match, pub, _future_near(sentence, match.start()))
+            future = _future_near(sentence, match.start())
+            deadline = bool(_DEADLINE.search(sentence[max(0, match.start() - 30) : match.start()]))
+            resolved = _resolve(kind, match, pub, future, deadline)
             if resolved is None:
                 continue
             text, precision = resolved
@@ -137,6 +153,8 @@ def find_dates(sentence: str, published: datetime | date) -> list[FoundDate]:
                     end=match.end(),
                     relative=kind
                     in ("md", "dm", "relmonth", "relyear", "relday", "weekday", "inmonth"),
+                    deadline=deadline,
+                    future=future,
                 )
             )
     found.sort(key=lambda f: f.start)
@@ -144,7 +162,7 @@ def find_dates(sentence: str, published: datetime | date) -> list[FoundDate]:
 
 
 def _resolve(
-    kind: str, match: re.Match[str], pub: date, future: bool
+    kind: str, match: re.Match[str], pub: date, future: bool, deadline: bool = False
 ) -> tuple[str, Precision] | None:
     groups = match.groupdict()
     if kind in ("iso", "mdy", "dmy"):
@@ -162,18 +180,19 @@ def _resolve(
         if groups["month"].lower() in _AMBIGUOUS_MONTHS and not groups["month"][0].isupper():
             return None
         year = pub.year
+        ahead = future or deadline
         if (
             _valid(year, month, day)
             and date(year, month, day) > pub + timedelta(days=31)
-            and not future
+            and not ahead
         ):
             year -= 1  # "Dec. 20" in an article of early January
         elif (
             _valid(year, month, day)
-            and date(year, month, day) < pub - timedelta(days=300)
-            and future
+            and date(year, month, day) < pub - timedelta(days=60 if future else 180)
+            and ahead
         ):
-            year += 1
+            year += 1  # "until Jan. 10" in an article of December
         if not _valid(year, month, day):
             return None
         return _fmt(year, month, day)
@@ -191,7 +210,7 @@ def _resolve(
         ):
             return None
         year = pub.year
-        if month > pub.month and not future:
+        if month > pub.month and not (future or deadline):
             year -= 1
         elif month < pub.month and future:
             year += 1

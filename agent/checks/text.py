@@ -249,3 +249,94 @@ def jaccard(a: Iterable[str], b: Iterable[str]) -> float:
 def is_prose(text: str, minimum_words: int = 4) -> bool:
     """True for a real sentence: enough words, not just a date or a list of ids."""
     return len([w for w in words(text) if len(w) > 1]) >= minimum_words
+
+
+# Text that is not reporting: addressed to a model (prompt injection) or to the reader
+# (sign-up, sharing, navigation), or page furniture (credits, copyright). Each pattern names
+# why, so the editor's flag says what was left out. Matched on the normalised sentence.
+_NOT_REPORTING: list[tuple[str, re.Pattern[str]]] = [
+    (
+        "an instruction to a language model",
+        re.compile(
+            r"\b(ignore|disregard|forget|override)\b.{0,30}\b(previous|prior|above|earlier|"
+            r"all|any|your)\b.{0,20}\b(instructions?|prompts?|rules|directions)\b"
+            r"|\b(you are|act as|pretend to be)\s+(an?\s+)?(ai|assistant|language model|"
+            r"chatbot|llm)\b|\bas an ai\b|\b(new|updated|real) instructions?\s*:"
+            r"|\b(write|say|state|report|claim)\s+that\b.{0,80}\binstead\b"
+            r"|\bdo not (mention|summari[sz]e|report)\b"
+            r"|^\W*(write|say|report|state|claim|announce|tell (readers|users))\s+that\b"
+            r"|\b(developer|jailbreak|god) mode\b|\byou must (say|write|report|state)\b",
+            re.I,
+        ),
+    ),
+    (
+        "a fake system or chat-role line",
+        re.compile(r"^\W*(system|assistant|user|developer|prompt)\s*(message)?\s*[:>\]]", re.I),
+    ),
+    (
+        "a sign-up or subscription prompt",
+        re.compile(
+            r"\b(sign up (for|to|here|now|today)\b|sign up\W*$|signup|"
+            r"subscribe (now|here|today|to our)|"
+            r"newsletter|log in to|register (now|here|for free)|"
+            r"create an? (free )?account|become a member|support our journalism|"
+            r"donate (now|today))\b",
+            re.I,
+        ),
+    ),
+    (
+        "a sharing or navigation prompt",
+        re.compile(
+            r"\b(click here|send this (page|article|story)|share (this|on)|email this|"
+            r"follow us|download (our|the) app|read more\b|continue reading|"
+            r"see also|related (stories|articles|coverage)\s*:|watch the video|"
+            r"listen to (this|the) (article|story|podcast))",
+            re.I,
+        ),
+    ),
+    ("an editor's note", re.compile(r"^\W*(editor'?s note|editors'? note|correction)\s*:", re.I)),
+    (
+        "a photo or copyright credit",
+        re.compile(
+            r"^\W*(photo|image|picture|video|file photo|credit|illustration)\s*(credit)?\s*:"
+            r"|\((photo|image)\s*(by|credit|:)|\b(getty images|ap photo|afp via getty|"
+            r"reuters/|shutterstock)\b|\ball rights reserved\b|©|\bcopyright \d{4}\b",
+            re.I,
+        ),
+    ),
+    (
+        "text about the page itself",
+        re.compile(
+            r"\b(the|this) (ad|video|chart|graphic|photo|image|map|poll|form|list|story|article)"
+            r" (below|above)\b|\b(see|watch|read|listen) (below|above)\b",
+            re.I,
+        ),
+    ),
+    (
+        "a transcript or download notice",
+        re.compile(
+            r"\b(rush transcript|download (the )?(pdf|transcript|maps?|app)|"
+            r"this copy may not be in "
+            r"its final form|transcript (is|was) (provided|prepared))\b",
+            re.I,
+        ),
+    ),
+    ("an advertisement", re.compile(r"^\W*(advertisement|sponsored( content)?|ad)\W*$", re.I)),
+]
+
+
+def not_reporting(sentence: str) -> str | None:
+    """Why a sentence is not news reporting (an instruction, a prompt, a credit), else None."""
+    text = normalize(sentence)
+    for reason, pattern in _NOT_REPORTING:
+        if pattern.search(text):
+            return reason
+    return None
+
+
+def shared_words(a: str, b: str) -> float:
+    """Share of the shorter text's content words that the other also has (0 when empty)."""
+    wa, wb = set(content_words(a)), set(content_words(b))
+    if not wa or not wb:
+        return 0.0
+    return len(wa & wb) / min(len(wa), len(wb))

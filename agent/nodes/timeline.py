@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import re
+from datetime import datetime
 from typing import Any
 
 from langgraph.runtime import Runtime
 from pydantic import BaseModel, Field, create_model
 
-from agent.checks.dates import find_dates
+from agent.checks.claims import NOT_ENOUGH_EVIDENCE
+from agent.checks.dates import FoundDate, find_dates
 from agent.checks.evidence import Evidence
-from agent.checks.text import content_words, is_prose, jaccard, numbers
+from agent.checks.text import content_words, is_prose, jaccard, numbers, shared_words
 from agent.context import Context, context_of
 from agent.nodes.common import evidence_of, id_enum, try_ask, with_prefix
 from agent.prompts import load_prompt
@@ -30,7 +32,7 @@ def date_candidates(evidence: Evidence) -> list[dict[str, Any]]:
         for sentence in article.sentences:
             if sentence.id not in selected:
                 continue
-            for date in find_dates(sentence.text, article.published_at):
+            for date in primary_dates(sentence.text, article.published_at):
                 key = (date.date, sentence.id)
                 if key in seen:
                     continue
@@ -51,10 +53,29 @@ def date_candidates(evidence: Evidence) -> list[dict[str, Any]]:
     }
     found.sort(key=lambda c: (-support[c["date"]], _PRECISION_RANK[c["precision"]], c["date"]))
     kept = found[:MAX_CANDIDATES]
+    for candidate in kept:
+        candidate["support"] = support[candidate["date"]]
     kept.sort(key=lambda c: (c["date"], c["sentence"]))
     for index, candidate in enumerate(kept, start=1):
         candidate["id"] = f"d{index}"
     return kept
+
+
+def primary_dates(text: str, published: datetime) -> list[FoundDate]:
+    """The date a sentence tells an event of: one per sentence, so one sentence is one event.
+
+    A deadline ("extended through Oct. 3") is no event in itself; a sentence in the future
+    tense is not dated before its article; of the rest the most precise date, first, stands.
+    """
+    pub = published.date()
+    dates = [
+        d
+        for d in find_dates(text, published)
+        if not d.deadline and not (d.future and d.date < pub.isoformat()[: len(d.date)])
+    ]
+    if not dates:
+        return []
+    return [min(dates, key=lambda d: (_PRECISION_RANK[d.precision], d.start))]
 
 
 def timeline_model(candidates: list[dict[str, Any]]) -> type[BaseModel]:
@@ -76,16 +97,25 @@ def _strip_date(text: str, expression: str) -> str:
     return pattern.sub("", text).strip() or text
 
 
+SAME_DAY_EVENT = 0.3
+"""Two events of one date whose words overlap this much (Jaccard, or the share of the shorter
+one's words) tell the same happening."""
+SAME_EVENT = 0.6
+"""Two events of any dates sharing this much of the shorter one's words are one happening told
+twice ("Inflation fell…" in two articles); the first, best-supported date stands."""
+
+
 def _merge(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Merge events of the same date that tell the same thing; their citations join."""
+    """Merge events that tell the same happening; their citations join."""
     merged: list[dict[str, Any]] = []
     for event in events:
         words_here = set(content_words(event["event"]))
         for other in merged:
-            if (
-                other["date"] == event["date"]
-                and jaccard(words_here, content_words(other["event"])) >= 0.5
-            ):
+            same_day = other["date"] == event["date"] and (
+                jaccard(words_here, content_words(other["event"])) >= SAME_DAY_EVENT
+                or shared_words(event["event"], other["event"]) >= SAME_DAY_EVENT
+            )
+            if same_day or shared_words(event["event"], other["event"]) >= SAME_EVENT:
                 other["sentences"] = list(dict.fromkeys(other["sentences"] + event["sentences"]))
                 break
         else:
@@ -118,7 +148,7 @@ def extract_timeline(state: StoryState, runtime: Runtime[Context]) -> dict[str, 
     if not candidates:
         return {
             "timeline": [],
-            "section_notes": {"timeline": "Not enough evidence: the sources give no dates."},
+            "section_notes": {"timeline": NOT_ENOUGH_EVIDENCE["timeline"]},
         }
     by_id = {c["id"]: c for c in candidates}
     listing = "\n".join(
@@ -154,7 +184,11 @@ def extract_timeline(state: StoryState, runtime: Runtime[Context]) -> dict[str, 
     # Dates the model passed over are still events the sources state: keep them, in the
     # evidence's own words, so background ("took office in October 2025") is not lost.
     covered = {e["date"] for e in events}
-    for candidate in candidates:
+    # The best-corroborated dates first, day-precise before vague: the budget goes to them.
+    by_support = sorted(
+        candidates, key=lambda c: (-c["support"], _PRECISION_RANK[c["precision"]], c["date"])
+    )
+    for candidate in by_support:
         if len(events) >= MAX_EVENTS:
             break
         if candidate["date"] not in covered and is_prose(candidate["text"]):

@@ -23,7 +23,6 @@ from evals.datasets.base import EvalItem, EvalItems, read_jsonl, require_file
 DATASET = "allsides"
 
 
-
 def map_lean(stance: str | None) -> Lean | None:
     """Map an AllSides rating ("lean left", …) to storydesk's Lean (None when unknown)."""
     if not stance:

@@ -33,7 +33,12 @@ DEFAULT_MAX_ARTICLES = 8
 DEFAULT_MAX_WORDS = 400
 
 _BRACKETS = {
-    "-LRB-": "(", "-RRB-": ")", "-LSB-": "[", "-RSB-": "]", "-LCB-": "{", "-RCB-": "}",
+    "-LRB-": "(",
+    "-RRB-": ")",
+    "-LSB-": "[",
+    "-RSB-": "]",
+    "-LCB-": "{",
+    "-RCB-": "}",
 }
 _DETOK_RULES: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"\\/"), "/"),
@@ -183,7 +188,9 @@ def load_timeline17(
     items = EvalItems()
     for file in files:
         item, note = topic_to_item(
-            read_json(file, "Timeline17 topic"), str(file), max_articles=max_articles,
+            read_json(file, "Timeline17 topic"),
+            str(file),
+            max_articles=max_articles,
             max_words=max_words,
         )
         if any(existing.id == item.id for existing in items):

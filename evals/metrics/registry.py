@@ -114,6 +114,17 @@ METRICS: dict[str, MetricSpec] = {
             MetricSpec("cluster_share_right", "info"),
         ),
         *_family(
+            "page",
+            MetricSpec("category_ok", "higher", 0.03),
+            MetricSpec("parties_filled", "higher", 0.05),
+            MetricSpec("party_named", "higher", 0.01),
+            MetricSpec("max_sentence_overlap", "lower", 0.05),
+            MetricSpec("title_model", "info"),
+            MetricSpec("title_composed", "info"),
+            MetricSpec("title_source", "info"),
+            MetricSpec("sentiment_model_agrees", "info"),
+        ),
+        *_family(
             "story",
             MetricSpec("schema_validity", "higher"),
             MetricSpec("refused", "info"),
