@@ -62,7 +62,9 @@ def test_shares_sum_to_100_over_rated_articles_or_are_all_zero(
     # Three shares each rounded to 0.1 sum to 100 within rounding.
     assert abs(sum(percent.values()) - 100.0) <= 0.15 + 1e-9
     for side in ("left", "center", "right"):
-        assert percent[side] == pytest.approx(100.0 * rated.count(side) / len(rated), abs=0.05 + 1e-9)
+        assert percent[side] == pytest.approx(
+            100.0 * rated.count(side) / len(rated), abs=0.05 + 1e-9
+        )
 
 
 @given(st.integers(0, 30), st.integers(0, 30), st.integers(0, 30), st.integers(0, 30))
@@ -100,3 +102,27 @@ def test_fewer_rated_articles_than_the_minimum_name_no_blindspot() -> None:
     assert blindspot_side({"left": 0, "center": 2, "right": 0}) is None
     assert blindspot_side({"left": 0, "center": 1, "right": 1}) is None
     assert blindspot_side({"left": 0, "center": 2, "right": 1}) == "left"
+
+
+def test_a_side_missing_from_the_counts_counts_as_zero() -> None:
+    # Callers may pass only the sides that have articles.
+    assert shares({"left": 1}) == {"left": 100.0, "center": 0.0, "right": 0.0}
+    assert shares({}) == {"left": 0.0, "center": 0.0, "right": 0.0}
+    assert blindspot_side({"center": 5, "right": 5}) == "left"
+    assert blindspot_side({"left": 2}) == "right"
+    assert blindspot_side({"center": 3}) is None
+    assert blindspot_side({"left": 0, "center": 5}) is None
+    assert blindspot_side({}) is None
+
+
+def test_shares_are_rounded_to_one_decimal() -> None:
+    assert shares({"left": 1, "center": 2, "right": 0}) == {
+        "left": 33.3,
+        "center": 66.7,
+        "right": 0.0,
+    }
+
+
+def test_a_side_is_blind_only_when_both_low_and_outnumbered() -> None:
+    # 3 of 12 is above 10%: the left is outnumbered by the right but not blind.
+    assert blindspot_side({"left": 3, "center": 4, "right": 5}) is None
