@@ -8,6 +8,7 @@ starts the server on 127.0.0.1:8765, records with STORYDESK_RECORD_CASSETTES=1, 
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 from collections.abc import Iterator
@@ -17,6 +18,7 @@ from typing import Any
 
 import pytest
 import vcr
+import yaml
 from pydantic import BaseModel, Field
 
 from agent import StoryAgent
@@ -67,6 +69,17 @@ def cassette(name: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
         assert played.play_count > 0 and played.all_played
 
 
+def _recorded_answers(name: str) -> list[Any]:
+    """The JSON objects the recorded model returned, in order (read from the cassette file)."""
+    data = yaml.safe_load((CASSETTES / f"{name}.yaml").read_text(encoding="utf-8"))
+    answers = []
+    for interaction in data["interactions"]:
+        body = json.loads(interaction["response"]["body"]["string"] or "null")
+        if isinstance(body, dict) and body.get("choices"):
+            answers.append(json.loads(body["choices"][0]["message"]["content"]))
+    return answers
+
+
 def _settings(tmp_path: Path) -> Settings:
     return Settings(
         openai_base_url=BASE_URL,
@@ -100,7 +113,9 @@ def test_gateway_call_replays_to_the_same_validated_object(
     with cassette("gateway_headline", monkeypatch) as played:
         gateway = Gateway.from_settings(_settings(tmp_path))
         result = gateway.structured(_headline_prompt(), Headline, max_tokens=60)
-    assert isinstance(result.value, Headline)
+    # The validated object is exactly what the recorded model answered, not just any Headline.
+    answers = _recorded_answers("gateway_headline")
+    assert answers and result.value == Headline.model_validate(answers[-1])
     assert result.usage.prompt_tokens > 100 and result.usage.completion_tokens > 0
     # llama.cpp's server takes json_object with a schema (it refuses json_schema): detected.
     assert gateway.backend.structured_mode() == "json_object"  # type: ignore[attr-defined]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -103,8 +104,36 @@ def test_naive_times_are_read_as_utc() -> None:
     assert parse_cluster(data).articles[0].published_at.utcoffset().total_seconds() == 0
 
 
-def test_story_round_trips_through_json_schema_names() -> None:
-    assert Story.model_json_schema()["title"] == "Story"
+def _schema_keys(schema: dict[str, Any], node: dict[str, Any], value: Any, where: str) -> None:
+    """Every key of `value` is a property its schema node names (following $ref and anyOf)."""
+    if "$ref" in node:
+        node = schema["$defs"][node["$ref"].rsplit("/", 1)[-1]]
+    for option in node.get("anyOf", []):
+        if option.get("type") != "null" and value is not None:
+            _schema_keys(schema, option, value, where)
+    if isinstance(value, dict) and "properties" in node:
+        unknown = set(value) - set(node["properties"])
+        assert not unknown, f"{where}: {unknown} not in the schema"
+        for key, item in value.items():
+            _schema_keys(schema, node["properties"][key], item, f"{where}.{key}")
+    if isinstance(value, list) and "items" in node:
+        for n, item in enumerate(value):
+            _schema_keys(schema, node["items"], item, f"{where}[{n}]")
+
+
+def test_story_round_trips_through_json_schema_names(settings: Settings) -> None:
+    from agent.llm.fake import FakeModel
+    from tests.unit.test_graph import draft, scripted
+
+    story = draft(settings, scripted(FakeModel()))
+    data = json.loads(story.model_dump_json())
+    # Back from JSON to an equal Story: nothing is lost or renamed on the way.
+    assert Story.model_validate(data) == story
+    assert Story.model_validate_json(story.model_dump_json()).model_dump() == story.model_dump()
+    schema = Story.model_json_schema()
+    assert schema["title"] == "Story"
+    assert set(schema["required"]) <= set(data)
+    _schema_keys(schema, schema, data, "story")
 
 
 def test_prompts_render_and_hash() -> None:

@@ -217,7 +217,16 @@ def test_cli_summedits_runs_the_graphs_own_fact_check_rules(
     assert args.func(args, _settings(tmp_path)) == 0
     summary = json.loads((out / "summary.json").read_text())
     assert summary["items"] == 4 and summary["errors"] == 0
-    assert 0.0 <= summary["factcheck_bacc"] <= 1.0
+    # Balanced accuracy is the mean of the per-class recalls of the confusion it reports.
+    c = summary["confusion"]
+    recall_consistent = c["consistent_called_consistent"] / (
+        c["consistent_called_consistent"] + c["consistent_called_inconsistent"]
+    )
+    recall_inconsistent = c["inconsistent_called_inconsistent"] / (
+        c["inconsistent_called_inconsistent"] + c["inconsistent_called_consistent"]
+    )
+    assert summary["factcheck_bacc"] == pytest.approx((recall_consistent + recall_inconsistent) / 2)
+    assert summary["factcheck_bacc"] == pytest.approx(0.75)  # 2/2 and 1/2 on the fixture
     assert any("rules alone decide" in note for note in summary["notes"])
     assert summary["run"]["backend"] == "none (fact-check rules only)"
     args = _parser().parse_args(["eval", "run", "allsides", ".", "--deterministic"])
