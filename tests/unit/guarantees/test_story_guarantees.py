@@ -140,7 +140,9 @@ def test_story_and_cluster_show_agree_on_the_blindspot(
     story = _draft(settings, scripted(FakeModel()))
     assert story.blindspot == "right"
     assert main(["ingest", str(EXAMPLES / "koizumi-hegseth.json")]) == 0
-    assert main(["cluster", "--quiet"]) == 0
+    # A 5-article store is too small for the term weighting to hold the later Adnkronos piece
+    # at the default threshold (tuned on the AllSides stream); the story is one event.
+    assert main(["cluster", "--quiet", "--threshold", "0.05"]) == 0
     out = io.StringIO()
     with redirect_stdout(out):
         assert main(["clusters", "--json"]) == 0

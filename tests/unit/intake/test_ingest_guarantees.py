@@ -17,7 +17,8 @@ import pytest
 from agent.intake import ingest as ingest_module
 from agent.intake.pipeline import ingest
 from agent.settings import Settings
-from agent.store import Store, open_store
+from agent.store.db import open_store
+from agent.store.store import Store
 
 PAGE = b"""<html><head><title>Senate passes Harlow budget - Example Times</title>
 <meta property="og:site_name" content="Example Times">
