@@ -122,7 +122,15 @@ def create_app(settings: Settings, desk_settings: DeskSettings | None = None) ->
         if isinstance(error, ConfigError):
             status = 503
         if request.url.path.startswith("/api/"):
-            return JSONResponse({"error": str(error), "status": status}, status_code=status)
+            body: dict[str, Any] = {"error": str(error), "status": status}
+            story_id = request.path_params.get("story_id")
+            if isinstance(error, Conflict) and story_id:
+                # The loser of a race gets what it lost to: the revision to reload and decide on.
+                head = desk.jobs.head(str(story_id))
+                if head is not None:
+                    body["current_revision"] = head["latest_revision"]
+                    body["story_status"] = head["status"]
+            return JSONResponse(body, status_code=status)
         from agent.desk.pages import error_page
 
         return error_page(request, status, str(error))
