@@ -147,7 +147,7 @@ def test_server_killed_during_a_review_edit_loses_nothing(sqlite_desk: Running) 
 
     port = int(desk.url.rsplit(":", 1)[1])
     desk.server = start(["serve", "--port", str(port)], desk.env, desk.logs / "serve2.log")
-    wait_for(lambda: _up(desk.url), 60, "the restarted server")
+    wait_for(lambda: _up(desk.url), 180, "the restarted server")
     again = client.post(f"/api/stories/{story_id}/review", json=body)
     assert again.status_code in (200, 202), again.text
     _wait(client, again.json()["job_id"], "done", desk)
