@@ -8,10 +8,12 @@ from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import Body, Depends, FastAPI, Query, Request
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, Field
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from agent.desk.auth import AuthError, LoginRequired, Sessions, bearer_user
 from agent.desk.config import DeskSettings
@@ -134,6 +136,21 @@ def create_app(settings: Settings, desk_settings: DeskSettings | None = None) ->
         from agent.desk.pages import error_page
 
         return error_page(request, status, str(error))
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(request: Request, error: StarletteHTTPException) -> Response:
+        # FastAPI's own refusals (a body it cannot parse, e.g. JSON nested past the parser's
+        # depth; an unknown route) answer in the desk's error shape too.
+        if request.url.path.startswith("/api/"):
+            message = str(error.detail)
+            if error.status_code == 400:
+                message += "; send one JSON object (see `storydesk schema cluster`)"
+            return JSONResponse(
+                {"error": message, "status": error.status_code},
+                status_code=error.status_code,
+                headers=getattr(error, "headers", None),
+            )
+        return await http_exception_handler(request, error)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, error: RequestValidationError) -> Response:
