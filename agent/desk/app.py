@@ -36,6 +36,8 @@ from agent.store.users import ROLES, UserRecord
 
 HERE = Path(__file__).parent
 SIDES = ("left", "center", "right")
+MAX_OFFSET = 10**9
+"""Past this an offset is a mistake, and the store's integers (SQLite: 64 bits) overflow."""
 
 
 class DraftRequest(BaseModel):
@@ -187,7 +189,7 @@ def create_app(settings: Settings, desk_settings: DeskSettings | None = None) ->
             datetime | None, Query(description="First article before (ISO 8601).")
         ] = None,
         limit: int = Query(50, ge=1, le=500),
-        offset: int = Query(0, ge=0),
+        offset: int = Query(0, ge=0, le=MAX_OFFSET),
     ) -> dict[str, Any]:
         """List posted clusters, latest news first."""
         if side is not None and side not in SIDES:
@@ -250,7 +252,7 @@ def create_app(settings: Settings, desk_settings: DeskSettings | None = None) ->
         ] = None,
         until: Annotated[datetime | None, Query(description="Created before (ISO 8601).")] = None,
         limit: int = Query(50, ge=1, le=500),
-        offset: int = Query(0, ge=0),
+        offset: int = Query(0, ge=0, le=MAX_OFFSET),
     ) -> dict[str, Any]:
         """List jobs, newest first, with counts per status."""
         if status is not None and status not in STATUSES:
@@ -302,7 +304,7 @@ def create_app(settings: Settings, desk_settings: DeskSettings | None = None) ->
         ] = None,
         until: Annotated[datetime | None, Query(description="Drafted before (ISO 8601).")] = None,
         limit: int = Query(50, ge=1, le=500),
-        offset: int = Query(0, ge=0),
+        offset: int = Query(0, ge=0, le=MAX_OFFSET),
     ) -> dict[str, Any]:
         """List stories (latest revision of each), most recently changed first."""
         from agent.store.store import Store
@@ -342,7 +344,9 @@ def create_app(settings: Settings, desk_settings: DeskSettings | None = None) ->
     def read_story(
         user: Viewer,
         story_id: str,
-        revision: int | None = Query(None, ge=1, description="A past revision (default: latest)."),
+        revision: int | None = Query(
+            None, ge=1, le=MAX_OFFSET, description="A past revision (default: latest)."
+        ),
     ) -> dict[str, Any]:
         """Return the Story (its latest revision, or the one asked for)."""
         return get_story(desk, story_id, revision).model_dump(mode="json")
@@ -381,8 +385,8 @@ def create_app(settings: Settings, desk_settings: DeskSettings | None = None) ->
     def diff_revisions(
         user: Viewer,
         story_id: str,
-        a: int = Query(ge=1, description="The older revision."),
-        b: int = Query(ge=1, description="The newer revision."),
+        a: int = Query(ge=1, le=MAX_OFFSET, description="The older revision."),
+        b: int = Query(ge=1, le=MAX_OFFSET, description="The newer revision."),
     ) -> dict[str, Any]:
         """Return a unified diff of two revisions' content."""
         return {"story_id": story_id, "a": a, "b": b, "diff": diff(desk, story_id, a, b)}

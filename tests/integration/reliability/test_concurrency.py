@@ -69,7 +69,8 @@ def test_two_editors_edit_the_same_revision_at_once(sqlite_desk: Running) -> Non
     )
     assert stale.status_code == 409 and stale.json()["current_revision"] == 2
     approve = other.post(
-        f"/api/stories/{story_id}/review", json={"action": "approve", "revision": 2}
+        f"/api/stories/{story_id}/review",
+        json={"action": "approve", "revision": 2, "override": True},
     )
     assert approve.status_code == 202, approve.text
     _wait(client, approve.json()["job_id"], "done", desk)
