@@ -8,10 +8,12 @@ from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import Body, Depends, FastAPI, Query, Request
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, Field
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from agent.desk.auth import AuthError, LoginRequired, Sessions, bearer_user
 from agent.desk.config import DeskSettings
@@ -34,6 +36,8 @@ from agent.store.users import ROLES, UserRecord
 
 HERE = Path(__file__).parent
 SIDES = ("left", "center", "right")
+MAX_OFFSET = 10**9
+"""Past this an offset is a mistake, and the store's integers (SQLite: 64 bits) overflow."""
 
 
 class DraftRequest(BaseModel):
@@ -122,10 +126,33 @@ def create_app(settings: Settings, desk_settings: DeskSettings | None = None) ->
         if isinstance(error, ConfigError):
             status = 503
         if request.url.path.startswith("/api/"):
-            return JSONResponse({"error": str(error), "status": status}, status_code=status)
+            body: dict[str, Any] = {"error": str(error), "status": status}
+            story_id = request.path_params.get("story_id")
+            if isinstance(error, Conflict) and story_id:
+                # The loser of a race gets what it lost to: the revision to reload and decide on.
+                head = desk.jobs.head(str(story_id))
+                if head is not None:
+                    body["current_revision"] = head["latest_revision"]
+                    body["story_status"] = head["status"]
+            return JSONResponse(body, status_code=status)
         from agent.desk.pages import error_page
 
         return error_page(request, status, str(error))
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(request: Request, error: StarletteHTTPException) -> Response:
+        # FastAPI's own refusals (a body it cannot parse, e.g. JSON nested past the parser's
+        # depth; an unknown route) answer in the desk's error shape too.
+        if request.url.path.startswith("/api/"):
+            message = str(error.detail)
+            if error.status_code == 400:
+                message += "; send one JSON object (see `storydesk schema cluster`)"
+            return JSONResponse(
+                {"error": message, "status": error.status_code},
+                status_code=error.status_code,
+                headers=getattr(error, "headers", None),
+            )
+        return await http_exception_handler(request, error)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, error: RequestValidationError) -> Response:
@@ -162,7 +189,7 @@ def create_app(settings: Settings, desk_settings: DeskSettings | None = None) ->
             datetime | None, Query(description="First article before (ISO 8601).")
         ] = None,
         limit: int = Query(50, ge=1, le=500),
-        offset: int = Query(0, ge=0),
+        offset: int = Query(0, ge=0, le=MAX_OFFSET),
     ) -> dict[str, Any]:
         """List posted clusters, latest news first."""
         if side is not None and side not in SIDES:
@@ -225,7 +252,7 @@ def create_app(settings: Settings, desk_settings: DeskSettings | None = None) ->
         ] = None,
         until: Annotated[datetime | None, Query(description="Created before (ISO 8601).")] = None,
         limit: int = Query(50, ge=1, le=500),
-        offset: int = Query(0, ge=0),
+        offset: int = Query(0, ge=0, le=MAX_OFFSET),
     ) -> dict[str, Any]:
         """List jobs, newest first, with counts per status."""
         if status is not None and status not in STATUSES:
@@ -277,7 +304,7 @@ def create_app(settings: Settings, desk_settings: DeskSettings | None = None) ->
         ] = None,
         until: Annotated[datetime | None, Query(description="Drafted before (ISO 8601).")] = None,
         limit: int = Query(50, ge=1, le=500),
-        offset: int = Query(0, ge=0),
+        offset: int = Query(0, ge=0, le=MAX_OFFSET),
     ) -> dict[str, Any]:
         """List stories (latest revision of each), most recently changed first."""
         from agent.store.store import Store
@@ -317,7 +344,9 @@ def create_app(settings: Settings, desk_settings: DeskSettings | None = None) ->
     def read_story(
         user: Viewer,
         story_id: str,
-        revision: int | None = Query(None, ge=1, description="A past revision (default: latest)."),
+        revision: int | None = Query(
+            None, ge=1, le=MAX_OFFSET, description="A past revision (default: latest)."
+        ),
     ) -> dict[str, Any]:
         """Return the Story (its latest revision, or the one asked for)."""
         return get_story(desk, story_id, revision).model_dump(mode="json")
@@ -356,8 +385,8 @@ def create_app(settings: Settings, desk_settings: DeskSettings | None = None) ->
     def diff_revisions(
         user: Viewer,
         story_id: str,
-        a: int = Query(ge=1, description="The older revision."),
-        b: int = Query(ge=1, description="The newer revision."),
+        a: int = Query(ge=1, le=MAX_OFFSET, description="The older revision."),
+        b: int = Query(ge=1, le=MAX_OFFSET, description="The newer revision."),
     ) -> dict[str, Any]:
         """Return a unified diff of two revisions' content."""
         return {"story_id": story_id, "a": a, "b": b, "diff": diff(desk, story_id, a, b)}

@@ -223,6 +223,14 @@ def _pending_job(desk: Desk, story: Story) -> Any:
     return job if job.status in ("queued", "running", "failed") else None
 
 
+def web_url(url: str | None) -> bool:
+    """Whether a URL may be linked: http(s) only, never javascript:, data: or the like."""
+    return bool(url) and str(url).strip().lower().startswith(("http://", "https://"))
+
+
+_env.globals["web_url"] = web_url
+
+
 def _article_links(story: Story) -> dict[str, dict[str, Any]]:
     links: dict[str, dict[str, Any]] = {}
     number = 0
@@ -231,7 +239,7 @@ def _article_links(story: Story) -> dict[str, dict[str, Any]]:
             number += 1
             links[item.article_id] = {
                 "n": number,
-                "url": item.url or f"#article-{item.article_id}",
+                "url": item.url if web_url(item.url) else f"#article-{item.article_id}",
                 "outlet": item.outlet,
                 "title": item.title,
             }

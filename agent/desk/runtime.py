@@ -39,6 +39,16 @@ class Desk:
     @classmethod
     def open(cls, settings: Settings, desk: DeskSettings | None = None) -> Desk:
         """Open the store named by the settings, creating or upgrading its tables."""
+        # The data dir holds the store, checkpoints and queue: only its owner may read it.
+        # Created here, before the SQLite engine would create it with the umask's mode.
+        if not settings.data_dir.exists():
+            try:
+                settings.data_dir.mkdir(parents=True, mode=0o700)
+            except OSError as error:
+                raise ConfigError(
+                    f"cannot create the data dir {settings.data_dir} ({error.strerror}); set "
+                    "STORYDESK_DATA_DIR to a writable folder"
+                ) from None
         engine = make_engine(settings.db_url)
         migrate(engine)
         return cls(settings, desk or DeskSettings(), engine, Jobs(engine), Users(engine))

@@ -25,7 +25,7 @@ class ReviewRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     action: Literal["approve", "reject", "edit", "redraft"]
-    revision: int = Field(ge=1, description="The revision the decision was made on.")
+    revision: int = Field(ge=1, le=10**9, description="The revision the decision was made on.")
     note: str = Field(default="", max_length=4000)
     story: dict[str, Any] | None = Field(
         default=None, description="For edit: the edited Story (or just the fields that change)."

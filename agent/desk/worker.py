@@ -29,6 +29,21 @@ FINAL_ERRORS: tuple[type[StorydeskError], ...] = (InputError, ClusterRefused, Mo
 """Errors another attempt would only repeat: the job fails at once with their message."""
 
 
+TEST_KILL_AFTER = "STORYDESK_TEST_KILL_AFTER"
+"""Test-only: the name of a graph node; the worker SIGKILLs itself as soon as that node's task
+has finished (before or while its checkpoint is written), so the crash tests can die at every
+node boundary. Read only by `_test_kill_hook`; never set it in production."""
+
+
+def _test_kill_hook(event: dict[str, Any]) -> None:
+    """Kill this process after the node named by STORYDESK_TEST_KILL_AFTER (tests only)."""
+    target = os.environ.get(TEST_KILL_AFTER)
+    if target and event.get("name") == target and ("result" in event or "error" in event):
+        import signal
+
+        os.kill(os.getpid(), signal.SIGKILL)
+
+
 class LostJob(RuntimeError):
     """The job's lease passed to another worker while this one ran it."""
 
@@ -115,6 +130,7 @@ class Runner:
         ):
             if not isinstance(event, dict) or "name" not in event:
                 continue
+            _test_kill_hook(event)
             if "result" in event or "error" in event:
                 running.pop(str(event.get("id")), None)
             else:

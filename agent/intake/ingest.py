@@ -9,8 +9,12 @@ from __future__ import annotations
 
 import calendar
 import hashlib
+import ipaddress
 import json
+import os
 import re
+import socket
+import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterable, Iterator, Sequence
@@ -381,25 +385,90 @@ def _kind_of(name: str, head: bytes, content_type: str = "") -> str:
     return "unknown"
 
 
-def fetch(url: str) -> tuple[bytes, str]:
-    """Download a URL; return the body and its content type."""
-    request = urllib.request.Request(url, headers={"User-Agent": USER_AGENT})
+FETCH_PRIVATE = "STORYDESK_FETCH_ALLOW_PRIVATE"
+"""Set to 1 to let ingest fetch from loopback, link-local and private addresses (a feed on your
+own network); off by default, so a URL in a feed cannot reach the machine's own services."""
+MAX_REDIRECTS = 5
+
+
+def _allow_private() -> bool:
+    return os.environ.get(FETCH_PRIVATE, "").strip().lower() in ("1", "true", "yes")
+
+
+def check_url(url: str, allow_private: bool | None = None) -> None:
+    """Refuse a URL that is not http(s) or whose host resolves to a non-public address."""
+    allow = _allow_private() if allow_private is None else allow_private
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise InputError(f"{url}: only http:// and https:// URLs with a host can be fetched")
     try:
-        with urllib.request.urlopen(request, timeout=FETCH_TIMEOUT) as response:  # noqa: S310
-            body = response.read(MAX_FETCH_BYTES + 1)
+        infos = socket.getaddrinfo(parts.hostname, parts.port or 0, proto=socket.IPPROTO_TCP)
+    except (socket.gaierror, UnicodeError) as error:
+        raise InputError(f"{url}: cannot resolve {parts.hostname} ({error})") from None
+    for info in infos:
+        address = ipaddress.ip_address(str(info[4][0]).split("%", 1)[0])
+        if not allow and not address.is_global:
+            raise InputError(
+                f"{url}: {parts.hostname} is {address}, a loopback, link-local or private "
+                f"address; set {FETCH_PRIVATE}=1 to fetch from your own network"
+            )
+
+
+class _CheckedRedirects(urllib.request.HTTPRedirectHandler):
+    """Re-check every redirect target (a public URL may redirect to a private one)."""
+
+    max_redirections = MAX_REDIRECTS
+
+    def __init__(self, allow_private: bool) -> None:
+        self.allow_private = allow_private
+
+    def redirect_request(
+        self, req: Any, fp: Any, code: int, msg: str, headers: Any, newurl: str
+    ) -> Any:
+        check_url(newurl, self.allow_private)
+        return super().redirect_request(req, fp, code, msg, headers, newurl)
+
+
+def fetch(url: str, allow_private: bool | None = None) -> tuple[bytes, str]:
+    """Download a public http(s) URL within FETCH_TIMEOUT s and MAX_FETCH_BYTES; return the
+    body and its content type."""
+    allow = _allow_private() if allow_private is None else allow_private
+    check_url(url, allow)
+    request = urllib.request.Request(url, headers={"User-Agent": USER_AGENT})
+    opener = urllib.request.build_opener(_CheckedRedirects(allow))
+    deadline = time.monotonic() + FETCH_TIMEOUT
+    chunks: list[bytes] = []
+    size = 0
+    try:
+        with opener.open(request, timeout=FETCH_TIMEOUT) as response:
             content_type = response.headers.get("Content-Type", "")
+            # The socket timeout bounds each read, not the whole download: a server that
+            # trickles bytes is stopped by the deadline.
+            while size <= MAX_FETCH_BYTES:
+                if time.monotonic() > deadline:
+                    raise InputError(
+                        f"{url}: the download took longer than {FETCH_TIMEOUT:g} s; download "
+                        "it and ingest the file"
+                    )
+                chunk = response.read1(65536)
+                if not chunk:
+                    break
+                chunks.append(chunk)
+                size += len(chunk)
     except urllib.error.HTTPError as error:
         raise InputError(f"{url}: the server answered {error.code} {error.reason}") from None
     except (urllib.error.URLError, TimeoutError, OSError) as error:
         reason = getattr(error, "reason", error)
+        if isinstance(reason, InputError):
+            raise reason from None
         raise InputError(
             f"{url}: cannot fetch it ({reason}); check the URL and the network"
         ) from None
-    if len(body) > MAX_FETCH_BYTES:
+    if size > MAX_FETCH_BYTES:
         raise InputError(
             f"{url}: larger than {MAX_FETCH_BYTES // 2**20} MiB; download it and ingest the file"
         )
-    return body, content_type.lower()
+    return b"".join(chunks), content_type.lower()
 
 
 def _decode(content: bytes, source: str) -> str:

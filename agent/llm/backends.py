@@ -167,6 +167,13 @@ class OpenAIBackend:
                 seed=sampling.seed,
             )
         )
+        if not response.choices:
+            # A server that answers with no choice at all is broken, not a model that wrote
+            # invalid output: asking again for valid output cannot help.
+            raise ModelUnavailableError(
+                f"the model server at {self.where} answered with an empty `choices` list; "
+                "check the server and STORYDESK_MODEL"
+            )
         choice = response.choices[0]
         usage = response.usage
         return Completion(

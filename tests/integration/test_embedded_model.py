@@ -45,11 +45,28 @@ def test_draft_with_the_embedded_model(data_dir: Path) -> None:
         assert all(e.quote in texts[e.article_id] for e in claim.evidence)
 
 
-def test_a_small_eval_produces_its_report(data_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_small_eval_produces_its_report(
+    data_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     """What CI runs of the evaluation suite: one example drafted, scored and reported."""
     out = tmp_path / "eval"
     examples = Path(__file__).resolve().parents[2] / "examples"
-    assert main(["eval", "run", "examples", str(examples), "--limit", "1", "--out", str(out), "--no-progress"]) == 0
+    assert (
+        main(
+            [
+                "eval",
+                "run",
+                "examples",
+                str(examples),
+                "--limit",
+                "1",
+                "--out",
+                str(out),
+                "--no-progress",
+            ]
+        )
+        == 0
+    )
     assert main(["eval", "report", str(out)]) == 0
     summary = __import__("json").loads((out / "summary.json").read_text())
     assert summary["items"] == 1 and summary["schema_validity"] == 1.0
@@ -70,10 +87,21 @@ def test_the_readmes_draft_command(tmp_path: Path) -> None:
     root = Path(__file__).resolve().parents[2]
     story, html = tmp_path / "story.json", tmp_path / "story.html"
     done = subprocess.run(
-        [str(Path(sys.executable).with_name("storydesk")), "draft", "examples/koizumi-hegseth.json",
-         "--out", str(story), "--html", str(html)],
-        cwd=root, env={**os.environ, "STORYDESK_DATA_DIR": str(tmp_path / "data")},
-        capture_output=True, text=True, timeout=900, check=False,
+        [
+            str(Path(sys.executable).with_name("storydesk")),
+            "draft",
+            "examples/koizumi-hegseth.json",
+            "--out",
+            str(story),
+            "--html",
+            str(html),
+        ],
+        cwd=root,
+        env={**os.environ, "STORYDESK_DATA_DIR": str(tmp_path / "data")},
+        capture_output=True,
+        text=True,
+        timeout=900,
+        check=False,
     )
     assert done.returncode == 0, done.stderr[-3000:]
     drafted = Story.model_validate_json(story.read_text())

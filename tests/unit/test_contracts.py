@@ -188,7 +188,9 @@ def test_studio_can_read_the_graphs_schemas() -> None:
 
     context = graph.get_context_jsonschema()
     assert context is not None
-    assert {"max_revisions", "model_verdicts", "one_event_check", "now"} <= set(context["properties"])
+    assert {"max_revisions", "model_verdicts", "one_event_check", "now"} <= set(
+        context["properties"]
+    )
     assert "resources" not in context["properties"]  # the loaded model is no form field
     assert set(graph.get_input_jsonschema()["properties"]) == {"cluster", "cluster_id"}
 

@@ -166,7 +166,9 @@ def test_missing_model_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
     monkeypatch.setattr(LocalBackend, "_load", REAL_LOAD)
     backend = LocalBackend(Settings(model_path=tmp_path / "nope.gguf", data_dir=tmp_path))
     with pytest.raises(ModelUnavailableError, match="STORYDESK_MODEL_PATH"):
-        backend.generate([{"role": "user", "content": "hi"}], {"type": "object"}, "X", Sampling(0.0, 5, 1))
+        backend.generate(
+            [{"role": "user", "content": "hi"}], {"type": "object"}, "X", Sampling(0.0, 5, 1)
+        )
 
 
 def test_missing_model_file_from_the_cli(
@@ -218,7 +220,9 @@ def test_draft_with_a_model_that_only_returns_invalid_json(
     for url, paths in _serve(200, _completion("{not json")):
         monkeypatch.setenv("OPENAI_BASE_URL", url)
         monkeypatch.setenv("STORYDESK_MAX_RETRIES", "0")
-        code = main(["draft", "--quiet", "examples/koizumi-hegseth.json", "--out", str(tmp_path / "s.json")])
+        code = main(
+            ["draft", "--quiet", "examples/koizumi-hegseth.json", "--out", str(tmp_path / "s.json")]
+        )
         err = capsys.readouterr().err
         assert code == 4 and "invalid output for every one of" in err and "OPENAI_BASE_URL" in err
         assert err.count("\n") == 1 and not (tmp_path / "s.json").exists()

@@ -14,22 +14,36 @@ def allsides_file(tmp_path: Path) -> Path:
     """Four roundups, one of them without articles (skipped)."""
     return write_allsides(
         tmp_path / "roundups.jsonl",
-        [allsides_row(1), allsides_row(2, n_articles=2), allsides_row(3, n_articles=0),
-         allsides_row(4), allsides_row(5)],
+        [
+            allsides_row(1),
+            allsides_row(2, n_articles=2),
+            allsides_row(3, n_articles=0),
+            allsides_row(4),
+            allsides_row(5),
+        ],
     )
 
 
 @pytest.fixture
 def summedits_file(tmp_path: Path) -> Path:
     rows = [
-        {"id": f"s{i}", "doc": "The council approved the budget.", "summary": summary,
-         "label": label, "original_summary": "x", "edit_types": edits, "split": "evaluation"}
-        for i, (summary, label, edits) in enumerate([
-            ("The council approved the budget.", 1, []),
-            ("The council did not approve the budget.", 0, ["negation_insertion_removal"]),
-            ("The mayor approved the budget.", 0, ["entity_modification"]),
-            ("The budget was approved.", "1", "[]"),
-        ])
+        {
+            "id": f"s{i}",
+            "doc": "The council approved the budget.",
+            "summary": summary,
+            "label": label,
+            "original_summary": "x",
+            "edit_types": edits,
+            "split": "evaluation",
+        }
+        for i, (summary, label, edits) in enumerate(
+            [
+                ("The council approved the budget.", 1, []),
+                ("The council did not approve the budget.", 0, ["negation_insertion_removal"]),
+                ("The mayor approved the budget.", 0, ["entity_modification"]),
+                ("The budget was approved.", "1", "[]"),
+            ]
+        )
     ]
     path = tmp_path / "summedits.json"
     path.write_text(json.dumps(rows), encoding="utf-8")
@@ -70,10 +84,21 @@ def t17_dir(tmp_path: Path) -> Path:
     folder = tmp_path / "t17"
     folder.mkdir()
     articles = [
-        {"pub_date": day, "text": f"Protesters -LRB- thousands -RRB- marched on {day} . \n"
-                                  f"Officials said they do n't know `` why '' . More words here ."}
-        for day in ["2011-01-25", "2011-01-25", "2011-01-26", "2011-01-27", "2011-01-27",
-                    "2011-01-27", "2011-01-28", "2011-01-30"]
+        {
+            "pub_date": day,
+            "text": f"Protesters -LRB- thousands -RRB- marched on {day} . \n"
+            f"Officials said they do n't know `` why '' . More words here .",
+        }
+        for day in [
+            "2011-01-25",
+            "2011-01-25",
+            "2011-01-26",
+            "2011-01-27",
+            "2011-01-27",
+            "2011-01-27",
+            "2011-01-28",
+            "2011-01-30",
+        ]
     ]
     topic = {
         "topic": "egypt",

@@ -74,7 +74,10 @@ def make_story(
     ):
         claims.append(
             Claim(
-                claim=f"claim {n}", section="summary", index=0, verdict=verdict,  # type: ignore[arg-type]
+                claim=f"claim {n}",
+                section="summary",
+                index=0,
+                verdict=verdict,  # type: ignore[arg-type]
                 evidence=[Evidence(article_id=a, quote=q) for a, q in evidence] if n == 0 else [],
             )
         )
@@ -92,16 +95,21 @@ def make_story(
         summary=[SummarySentence(text=t, citations=c) for t, c in summary],
         timeline=[
             TimelineEvent(
-                date=d, precision={4: "year", 7: "month", 10: "day"}[len(d)],  # type: ignore[arg-type]
-                event=e, citations=c,
+                date=d,
+                precision={4: "year", 7: "month", 10: "day"}[len(d)],  # type: ignore[arg-type]
+                event=e,
+                citations=c,
             )
             for d, e, c in timeline
         ],
         who_benefited=[],
         who_impacted=[],
         bias=Bias(
-            sources=len(ids), articles=len(ids), left=len(coverage["left"]),
-            center=len(coverage["center"]), right=len(coverage["right"]),
+            sources=len(ids),
+            articles=len(ids),
+            left=len(coverage["left"]),
+            center=len(coverage["center"]),
+            right=len(coverage["right"]),
             unrated=len(coverage["unrated"]),
             distribution=Distribution(left=0, center=0, right=0),
         ),
@@ -111,8 +119,13 @@ def make_story(
         ),
         review=Review(status="needs_review"),
         provenance=Provenance(
-            backend="fake", model="fake-model", prompts={"summary": "1+abc"}, article_ids=ids,
-            tokens=Tokens(prompt=tokens[0], completion=tokens[1]), seconds=0.01, created_at=NOW,
+            backend="fake",
+            model="fake-model",
+            prompts={"summary": "1+abc"},
+            article_ids=ids,
+            tokens=Tokens(prompt=tokens[0], completion=tokens[1]),
+            seconds=0.01,
+            created_at=NOW,
         ),
     )
 

@@ -45,8 +45,16 @@ def test_allsides_builds_clusters_and_skips_empty_roundups(allsides_file: Path) 
 
 @pytest.mark.parametrize(
     ("stance", "lean"),
-    [("lean left", "lean-left"), ("Lean Right", "lean-right"), ("left", "left"),
-     ("center", "center"), ("right", "right"), ("mixed", "mixed"), ("", None), ("odd", None)],
+    [
+        ("lean left", "lean-left"),
+        ("Lean Right", "lean-right"),
+        ("left", "left"),
+        ("center", "center"),
+        ("right", "right"),
+        ("mixed", "mixed"),
+        ("", None),
+        ("odd", None),
+    ],
 )
 def test_allsides_lean_mapping(stance: str, lean: str | None) -> None:
     assert map_lean(stance) == lean
@@ -103,7 +111,7 @@ def test_detokenize_undoes_ptb_tokens() -> None:
     text = "WASHINGTON -LRB- Reuters -RRB- - He said `` it 's fine '' , but they do n't agree"
     text += " 1\\/2 ."
     assert detokenize(text) == (
-        'WASHINGTON (Reuters) - He said "it\'s fine", but they don\'t agree 1/2.'
+        "WASHINGTON (Reuters) - He said \"it's fine\", but they don't agree 1/2."
     )
 
 

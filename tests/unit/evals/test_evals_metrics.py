@@ -53,8 +53,12 @@ def test_rouge_agrees_with_rouge_score_directly() -> None:
 def _events(*dates: str) -> list[TimelineEvent]:
     precision = {4: "year", 7: "month", 10: "day"}
     return [
-        TimelineEvent(date=d, precision=precision[len(d)], event=f"Protesters marched {d}",  # type: ignore[arg-type]
-                      citations=["a1"])
+        TimelineEvent(
+            date=d,
+            precision=precision[len(d)],
+            event=f"Protesters marched {d}",  # type: ignore[arg-type]
+            citations=["a1"],
+        )
         for d in dates
     ]
 
@@ -64,8 +68,16 @@ GOLD = (
     GoldDate("2011-01-27", ("ElBaradei returns to Egypt.",)),
     GoldDate("2011-02-11", ("Mubarak resigns.",)),
 )
-PUB = ["2011-01-25", "2011-01-25", "2011-01-26", "2011-01-27", "2011-01-27", "2011-01-27",
-       "2011-01-28", "2011-01-30"]
+PUB = [
+    "2011-01-25",
+    "2011-01-25",
+    "2011-01-26",
+    "2011-01-27",
+    "2011-01-27",
+    "2011-01-27",
+    "2011-01-28",
+    "2011-01-30",
+]
 
 
 def test_timeline_date_scores_count_coarse_dates_as_misses() -> None:
@@ -74,8 +86,9 @@ def test_timeline_date_scores_count_coarse_dates_as_misses() -> None:
     assert scores["date_precision"] == pytest.approx(1 / 3)
     assert scores["date_recall"] == pytest.approx(1 / 3)
     assert scores["date_f1"] == pytest.approx(1 / 3)
-    assert scores["date_text_rouge1"] == pytest.approx(rouge(
-        "Protesters marched 2011-01-25", "Protesters marched in Cairo.")["rouge1"])
+    assert scores["date_text_rouge1"] == pytest.approx(
+        rouge("Protesters marched 2011-01-25", "Protesters marched in Cairo.")["rouge1"]
+    )
     # baseline with the story's k = 3: 01-27 (3 articles), 01-25 (2), then 01-26 (earliest of ties)
     assert most_frequent_dates(PUB, 3) == ["2011-01-27", "2011-01-25", "2011-01-26"]
     assert scores["baseline_date_f1"] == pytest.approx(2 / 3)
@@ -156,7 +169,9 @@ def test_schema_validity_and_cost() -> None:
 def test_split_sentences_keeps_quotes_and_abbreviations() -> None:
     text = 'He said "It is fine." Then he left. The U.S. Senate met Mr. Smith today.\nA new line.'
     assert split_sentences(text) == [
-        'He said "It is fine."', "Then he left.", "The U.S. Senate met Mr. Smith today.",
+        'He said "It is fine."',
+        "Then he left.",
+        "The U.S. Senate met Mr. Smith today.",
         "A new line.",
     ]
 

@@ -34,8 +34,10 @@ def test_report_writes_markdown_and_self_contained_html(
 ) -> None:
     out = tmp_path / "run"
     agent_ = FakeAgent(fail={"allsides-5": ModelOutputError("invalid output")})
-    run_eval(RunOptions("allsides", allsides_file, out, babe_path=babe_file, progress=False),
-             make_drafter=lambda: agent_)
+    run_eval(
+        RunOptions("allsides", allsides_file, out, babe_path=babe_file, progress=False),
+        make_drafter=lambda: agent_,
+    )
     md_path, html_path = write_report(out)
     md, html = md_path.read_text(), html_path.read_text()
     assert "# storydesk eval: allsides" in md
@@ -61,8 +63,10 @@ def test_report_for_summedits_shows_the_confusion(summedits_file: Path, tmp_path
     from evalfakes import FakeChecker
 
     out = tmp_path / "se"
-    run_eval(RunOptions("summedits", summedits_file, out, progress=False),
-             make_checker=lambda now: FakeChecker())
+    run_eval(
+        RunOptions("summedits", summedits_file, out, progress=False),
+        make_checker=lambda now: FakeChecker(),
+    )
     md_path, _ = write_report(out)
     md = md_path.read_text()
     assert "Fact-checker on SummEdits" in md and "SummaC-Conv 0.619" in md
@@ -85,10 +89,23 @@ def test_compare_flags_regressions_beyond_tolerance(allsides_file: Path, tmp_pat
     assert "REGRESSED: " in table and "support_rate" in table.splitlines()[-1]
     same, _ = compare_runs(a, a)
     assert not any(d.regressed for d in same)
-    loose, _ = compare_runs(a, b, parse_tolerances(
-        ["support_rate=1", "rouge1=1", "rouge2=1", "rougeL=1", "unsupported_per_story=9",
-         "contradicted_per_story=9", "loaded_rate_summary=1", "loaded_rate_delta=1",
-         "seconds_per_story=1e9"]))  # fake drafts take microseconds: timing noise is huge
+    loose, _ = compare_runs(
+        a,
+        b,
+        parse_tolerances(
+            [
+                "support_rate=1",
+                "rouge1=1",
+                "rouge2=1",
+                "rougeL=1",
+                "unsupported_per_story=9",
+                "contradicted_per_story=9",
+                "loaded_rate_summary=1",
+                "loaded_rate_delta=1",
+                "seconds_per_story=1e9",
+            ]
+        ),
+    )  # fake drafts take microseconds: timing noise is huge
     assert not any(d.regressed for d in loose), [d.name for d in loose if d.regressed]
 
 
@@ -102,10 +119,13 @@ def test_compare_resummarises_over_shared_items(allsides_file: Path, tmp_path: P
 
 
 def test_compare_rules_and_bad_input(tmp_path: Path) -> None:
-    deltas = {d.name: d for d in compare_summaries(
-        {"rouge1": 0.40, "date_f1": 0.5, "seconds_per_story": 10.0},
-        {"rouge1": 0.395, "seconds_per_story": 30.0, "support_rate": 0.9},
-    )}
+    deltas = {
+        d.name: d
+        for d in compare_summaries(
+            {"rouge1": 0.40, "date_f1": 0.5, "seconds_per_story": 10.0},
+            {"rouge1": 0.395, "seconds_per_story": 30.0, "support_rate": 0.9},
+        )
+    }
     assert deltas["rouge1"].status == "worse (within tolerance)"
     assert deltas["date_f1"].status == "REGRESSED (missing)"
     assert deltas["seconds_per_story"].regressed
@@ -131,7 +151,10 @@ def _settings(tmp_path: Path) -> Settings:
 
 
 def test_cli_run_report_compare(
-    allsides_file: Path, babe_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    allsides_file: Path,
+    babe_file: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     built: list[object] = []
@@ -151,8 +174,21 @@ def test_cli_run_report_compare(
     monkeypatch.setattr(agent, "StoryAgent", FakeStoryAgent, raising=False)
     parser, settings = _parser(), _settings(tmp_path)
     out = tmp_path / "cli-run"
-    args = parser.parse_args(["eval", "run", "allsides", str(allsides_file), "--limit", "3",
-                              "--out", str(out), "--babe", str(babe_file), "--no-progress"])
+    args = parser.parse_args(
+        [
+            "eval",
+            "run",
+            "allsides",
+            str(allsides_file),
+            "--limit",
+            "3",
+            "--out",
+            str(out),
+            "--babe",
+            str(babe_file),
+            "--no-progress",
+        ]
+    )
     assert args.func(args, settings) == 0
     assert len(built) == 1  # one agent for the whole run
     printed = capsys.readouterr().out
@@ -172,8 +208,9 @@ def test_cli_compare_exits_1_on_regression(
 ) -> None:
     (tmp_path / "a.json").write_text(json.dumps({"dataset": "summedits", "factcheck_bacc": 0.7}))
     (tmp_path / "b.json").write_text(json.dumps({"dataset": "summedits", "factcheck_bacc": 0.6}))
-    args = _parser().parse_args(["eval", "compare", str(tmp_path / "a.json"),
-                                 str(tmp_path / "b.json")])
+    args = _parser().parse_args(
+        ["eval", "compare", str(tmp_path / "a.json"), str(tmp_path / "b.json")]
+    )
     assert args.func(args, _settings(tmp_path)) == 1
     assert "REGRESSED: factcheck_bacc" in capsys.readouterr().out
 
@@ -194,7 +231,9 @@ def test_cli_bad_input_raises_input_error(argv: list[str], message: str, tmp_pat
 
 
 def test_python_m_evals_runs_babe_and_prints_errors_as_one_line(
-    babe_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+    babe_file: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setenv("STORYDESK_DATA_DIR", str(tmp_path / "data"))
@@ -212,8 +251,9 @@ def test_cli_summedits_runs_the_graphs_own_fact_check_rules(
     # On the local backend STORYDESK_MODEL_VERDICTS=auto leaves the verdicts to the rules, as the
     # graph does, so the real check_summary runs here without any model.
     out = tmp_path / "se"
-    args = _parser().parse_args(["eval", "run", "summedits", str(summedits_file), "--out",
-                                 str(out), "--no-progress"])
+    args = _parser().parse_args(
+        ["eval", "run", "summedits", str(summedits_file), "--out", str(out), "--no-progress"]
+    )
     assert args.func(args, _settings(tmp_path)) == 0
     summary = json.loads((out / "summary.json").read_text())
     assert summary["items"] == 4 and summary["errors"] == 0

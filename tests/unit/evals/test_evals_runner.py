@@ -32,9 +32,21 @@ def test_allsides_run_writes_rows_summary_and_metadata(
         model=ModelInfo(backend="local", model="SmolLM2", prompts={"summary": "1+x"}),
     )
     assert agent.drafted == ["allsides-1", "allsides-2", "allsides-4", "allsides-5"]
-    for key in ("items", "support_rate", "rouge1", "rouge2", "rougeL", "seconds_per_story",
-                "tokens_per_story", "citation_validity", "schema_validity", "side_balance_gap",
-                "loaded_rate_summary", "loaded_rate_delta", "loaded_classifier_accuracy"):
+    for key in (
+        "items",
+        "support_rate",
+        "rouge1",
+        "rouge2",
+        "rougeL",
+        "seconds_per_story",
+        "tokens_per_story",
+        "citation_validity",
+        "schema_validity",
+        "side_balance_gap",
+        "loaded_rate_summary",
+        "loaded_rate_delta",
+        "loaded_classifier_accuracy",
+    ):
         assert summary[key] is not None, key
     assert summary["items"] == 4 and summary["complete"] and summary["pending"] == 0
     assert summary["tokens_per_story"] == 120
@@ -97,10 +109,12 @@ def test_a_half_written_row_is_dropped_and_redone(allsides_file: Path, tmp_path:
 
 def test_item_failures_are_recorded_and_can_be_retried(allsides_file: Path, tmp_path: Path) -> None:
     out = tmp_path / "run"
-    agent = FakeAgent(fail={
-        "allsides-2": ModelOutputError("invalid output 3 times"),
-        "allsides-4": ClusterRefused("the articles are about two events"),
-    })
+    agent = FakeAgent(
+        fail={
+            "allsides-2": ModelOutputError("invalid output 3 times"),
+            "allsides-4": ClusterRefused("the articles are about two events"),
+        }
+    )
     summary = run_eval(_options("allsides", allsides_file, out), make_drafter=lambda: agent)
     assert summary["errors"] == 1 and summary["refused"] == 1
     assert summary["schema_validity"] == pytest.approx(2 / 3)  # refused left out
@@ -133,21 +147,31 @@ def test_resuming_refuses_another_dataset_or_model(
     allsides_file: Path, summedits_file: Path, tmp_path: Path
 ) -> None:
     out = tmp_path / "run"
-    run_eval(_options("allsides", allsides_file, out), make_drafter=FakeAgent,
-             model=ModelInfo(backend="local", model="SmolLM2"))
+    run_eval(
+        _options("allsides", allsides_file, out),
+        make_drafter=FakeAgent,
+        model=ModelInfo(backend="local", model="SmolLM2"),
+    )
     with pytest.raises(InputError, match="holds a allsides run"):
         run_eval(_options("summedits", summedits_file, out), make_checker=lambda now: FakeChecker())
     with pytest.raises(InputError, match="--fresh"):
-        run_eval(_options("allsides", allsides_file, out), make_drafter=FakeAgent,
-                 model=ModelInfo(backend="openai", model="gpt-4o-mini"))
-    fresh = run_eval(_options("allsides", allsides_file, out, fresh=True, limit=1),
-                     make_drafter=FakeAgent, model=ModelInfo(backend="openai", model="gpt"))
+        run_eval(
+            _options("allsides", allsides_file, out),
+            make_drafter=FakeAgent,
+            model=ModelInfo(backend="openai", model="gpt-4o-mini"),
+        )
+    fresh = run_eval(
+        _options("allsides", allsides_file, out, fresh=True, limit=1),
+        make_drafter=FakeAgent,
+        model=ModelInfo(backend="openai", model="gpt"),
+    )
     assert fresh["items"] == 1 and len(_rows(out)) == 1
 
 
 def test_limit_and_unknown_dataset(allsides_file: Path, tmp_path: Path) -> None:
-    summary = run_eval(_options("allsides", allsides_file, tmp_path / "r", limit=2),
-                       make_drafter=FakeAgent)
+    summary = run_eval(
+        _options("allsides", allsides_file, tmp_path / "r", limit=2), make_drafter=FakeAgent
+    )
     assert summary["items"] == 2
     assert any("first 2 of 4" in n for n in summary["notes"])
     with pytest.raises(InputError, match="unknown dataset 'nope'; choose one of examples"):
@@ -164,8 +188,9 @@ def test_summedits_balanced_accuracy_with_a_fake_checker(
         seen.append(now)
         return checker
 
-    summary = run_eval(_options("summedits", summedits_file, tmp_path / "r"),
-                       make_checker=make_checker)
+    summary = run_eval(
+        _options("summedits", summedits_file, tmp_path / "r"), make_checker=make_checker
+    )
     # s0 (1) -> 1, s1 (0) -> 0, s2 fails (error), s3 (1) -> 1
     assert summary["items"] == 4 and summary["errors"] == 1
     assert summary["factcheck_bacc"] == 1.0
@@ -185,13 +210,18 @@ def test_babe_run_reports_cross_validated_accuracy(babe_file: Path, tmp_path: Pa
 
 def test_timeline17_run_scores_dates_and_baseline(t17_dir: Path, tmp_path: Path) -> None:
     def build(cluster: Cluster) -> Story:
-        return make_story(cluster, timeline=[
-            ("2011-01-25", "Protesters marched in Cairo", ["a1"]),
-            ("2011-01-28", "Curfew", ["a2"]),
-        ])
+        return make_story(
+            cluster,
+            timeline=[
+                ("2011-01-25", "Protesters marched in Cairo", ["a1"]),
+                ("2011-01-28", "Curfew", ["a2"]),
+            ],
+        )
 
-    summary = run_eval(_options("timeline17", t17_dir, tmp_path / "r", t17_articles=4),
-                       make_drafter=lambda: FakeAgent(build=build))
+    summary = run_eval(
+        _options("timeline17", t17_dir, tmp_path / "r", t17_articles=4),
+        make_drafter=lambda: FakeAgent(build=build),
+    )
     assert summary["date_precision"] == 0.5
     assert summary["date_recall"] == pytest.approx(1 / 3)
     assert summary["date_f1"] == pytest.approx(0.4)
@@ -242,5 +272,9 @@ def test_a_damaged_run_record_asks_for_fresh(allsides_file: Path, tmp_path: Path
     (out / RUN_FILE).write_text("{not json")
     with pytest.raises(InputError, match="--fresh"):
         run_eval(_options("allsides", allsides_file, out), make_drafter=FakeAgent)
-    assert run_eval(_options("allsides", allsides_file, out, fresh=True),
-                    make_drafter=FakeAgent)["items"] == 4
+    assert (
+        run_eval(_options("allsides", allsides_file, out, fresh=True), make_drafter=FakeAgent)[
+            "items"
+        ]
+        == 4
+    )

@@ -146,5 +146,7 @@ def test_cli_without_a_path_finds_the_news_split_and_prints_the_folds(
     report = (out / "report.md").read_text()
     assert "Shipped calibration, by domain" in report and "held-out score" in report
     args = parser.parse_args(["eval", "run", "allsides", "--out", str(out)])
-    with pytest.raises(ConfigError, match="has no allsides/roundups_dev.jsonl; set STORYDESK_EVALDATA"):
+    with pytest.raises(
+        ConfigError, match="has no allsides/roundups_dev.jsonl; set STORYDESK_EVALDATA"
+    ):
         args.func(args, settings)

@@ -100,6 +100,13 @@ class _Handler(BaseHTTPRequestHandler):
         pass
 
 
+@pytest.fixture(autouse=True)
+def _loopback_allowed(monkeypatch: pytest.MonkeyPatch) -> None:
+    # These servers listen on loopback, which the fetch guard refuses unless a setting allows it
+    # (the guard itself is tested in tests/unit/security).
+    monkeypatch.setenv(ingest_module.FETCH_PRIVATE, "1")
+
+
 @pytest.fixture
 def server() -> Iterator[str]:
     httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
