@@ -87,7 +87,7 @@ class GatewayChecker:
         return result
 
     def features(self, document: str, summary: str) -> dict[str, int]:
-        """The finding counts the calibration weighs (agent/consistency.py)."""
+        """The finding counts the calibration weighs (agent/checks/consistency.py)."""
         from agent.checks.consistency import summary_counts
 
         return summary_counts(document, summary)
