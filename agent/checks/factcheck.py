@@ -3,8 +3,8 @@
 The rules carry most of the weight: every number, date, name and quoted phrase of a claim must
 occur in the evidence it cites, and most of its words must too. A claim that passes the rules
 but rephrases its evidence goes to the model. A free-standing summary checked against a whole
-document (the SummEdits evaluation, `check_summary`) is aligned by agent/checks/consistency.py instead,
-which shares the name, antonym and sentence-matching code here.
+document (the SummEdits evaluation, `check_summary`) is aligned by agent/checks/consistency.py
+instead, which shares the name, antonym and sentence-matching code here.
 """
 
 from __future__ import annotations
