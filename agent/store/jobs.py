@@ -21,7 +21,7 @@ from sqlalchemy.exc import IntegrityError
 from agent.errors import InputError
 from agent.schemas import Story
 from agent.store.models import DeskCluster, Job, ReviewAction, RevisionMeta, utcnow
-from agent.store.store import REVISIONS, STORIES
+from agent.store.store import REVISIONS, STORIES, upsert_story_head
 
 JOBS = cast(Table, Job.__table__)
 ACTIONS = cast(Table, ReviewAction.__table__)
@@ -571,32 +571,7 @@ class Jobs:
                 REVISIONS.c.story_id == story.id, REVISIONS.c.revision == story.revision
             )
         ).first()
-        head = connection.execute(
-            select(STORIES.c.latest_revision).where(STORIES.c.id == story.id)
-        ).first()
-        if head is None:
-            connection.execute(
-                insert(STORIES).values(
-                    id=story.id,
-                    cluster_id=story.cluster_id,
-                    latest_revision=story.revision,
-                    status=story.review.status,
-                    title=story.title,
-                    created_at=now,
-                    updated_at=now,
-                )
-            )
-        elif story.revision >= head.latest_revision:
-            connection.execute(
-                update(STORIES)
-                .where(STORIES.c.id == story.id)
-                .values(
-                    latest_revision=story.revision,
-                    status=story.review.status,
-                    title=story.title,
-                    updated_at=now,
-                )
-            )
+        upsert_story_head(connection, story, now)
         if exists is not None:
             return False
         connection.execute(

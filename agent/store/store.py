@@ -564,33 +564,7 @@ class Store:
                         f"story {story.id!r} already has revision {story.revision}; revisions are "
                         f"never overwritten: save the change as revision {int(latest) + 1}"
                     )
-                head = connection.execute(
-                    select(STORIES.c.latest_revision).where(STORIES.c.id == story.id)
-                ).first()
-                if head is None:
-                    connection.execute(
-                        insert(STORIES).values(
-                            id=story.id,
-                            cluster_id=story.cluster_id,
-                            latest_revision=story.revision,
-                            status=story.review.status,
-                            title=story.title,
-                            created_at=now,
-                            updated_at=now,
-                        )
-                    )
-                elif story.revision > head.latest_revision:
-                    connection.execute(
-                        update(STORIES)
-                        .where(STORIES.c.id == story.id)
-                        .values(
-                            latest_revision=story.revision,
-                            status=story.review.status,
-                            title=story.title,
-                            cluster_id=story.cluster_id,
-                            updated_at=now,
-                        )
-                    )
+                upsert_story_head(connection, story, now)
                 connection.execute(
                     insert(REVISIONS).values(
                         story_id=story.id,
@@ -713,3 +687,35 @@ def _record_from_row(row: Any) -> SourceRecord:
         rating_url=row["rating_url"],
         kind=row["kind"],
     )
+
+
+def upsert_story_head(connection: Connection, story: Story, now: datetime) -> None:
+    """Point the story's row at this revision when it is the newest (or the same one, whose
+    review status may have moved): the one rule for a story's head, the store's and the desk's."""
+    head = connection.execute(
+        select(STORIES.c.latest_revision).where(STORIES.c.id == story.id)
+    ).first()
+    if head is None:
+        connection.execute(
+            insert(STORIES).values(
+                id=story.id,
+                cluster_id=story.cluster_id,
+                latest_revision=story.revision,
+                status=story.review.status,
+                title=story.title,
+                created_at=now,
+                updated_at=now,
+            )
+        )
+    elif story.revision >= head.latest_revision:
+        connection.execute(
+            update(STORIES)
+            .where(STORIES.c.id == story.id)
+            .values(
+                latest_revision=story.revision,
+                status=story.review.status,
+                title=story.title,
+                cluster_id=story.cluster_id,
+                updated_at=now,
+            )
+        )
