@@ -19,8 +19,7 @@ from agent.llm.gateway import Gateway
 from agent.render.story import basis_line
 from agent.schemas import Story, parse_cluster
 from agent.settings import Settings
-from tests.conftest import NOW, ROOT, example
-from tests.unit.test_graph import scripted
+from tests.helpers import NOW, ROOT, example, scripted
 
 KOIZUMI = str(ROOT / "examples" / "koizumi-hegseth.json")
 
@@ -279,7 +278,7 @@ def test_clusters_counts_agree_with_the_rows_and_json_is_complete(
 
 
 def test_the_byline_says_what_the_story_rests_on(settings: Settings) -> None:
-    from tests.unit.test_graph import draft
+    from tests.helpers import draft
 
     story = draft(settings, scripted(FakeModel()))
     assert basis_line(story) == (

@@ -13,7 +13,7 @@ from agent.nodes.retrieve import fill_leans
 from agent.nodes.screen import build_evidence, estimate_tokens, event_groups
 from agent.schemas import Article, parse_cluster
 from agent.store.sources import SourceRegistry
-from tests.conftest import example
+from tests.helpers import example
 
 ALLSIDES = (
     Path(__file__).resolve().parents[3] / "shared" / "evaldata" / "allsides" / "roundups_dev.jsonl"

@@ -11,8 +11,7 @@ from agent.checks import claims
 from agent.llm.fake import FakeModel
 from agent.schemas import parse_cluster
 from agent.settings import Settings
-from tests.conftest import example
-from tests.unit.test_graph import make_agent, scripted
+from tests.helpers import example, make_agent, scripted
 
 WRONG = "The meeting at the Pentagon lasted about 90 minutes."
 RIGHT = "Koizumi also met Vice President JD Vance at the White House on Thursday, Japan's Defence Ministry said."
