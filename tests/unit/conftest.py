@@ -1,5 +1,5 @@
-"""Fixtures of the unit tests beyond the root ones: the in-process desk (tests/unit/desk,
-tests/unit/security)."""
+"""Fixtures of the unit tests beyond the root ones: a fresh SQLite store per test, and the
+in-process desk (tests/unit/desk, tests/unit/security)."""
 
 from __future__ import annotations
 
@@ -14,6 +14,8 @@ from agent.desk.config import DeskSettings
 from agent.desk.runtime import Desk
 from agent.desk.worker import Runner
 from agent.settings import Settings
+from agent.store.db import open_store
+from agent.store.store import Store
 from tests.desk_support import BACKEND
 from tests.unit.desk.helpers import Harness
 
@@ -29,3 +31,12 @@ def harness(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Harness
     }
     with TestClient(app) as client:
         yield Harness(desk, client, Runner(desk, name="test-worker"), tokens)
+
+
+@pytest.fixture
+def store(settings: Settings) -> Iterator[Store]:
+    opened = open_store(settings)
+    try:
+        yield opened
+    finally:
+        opened.close()
