@@ -6,6 +6,7 @@ A plain module (not a conftest, not a test module), so any test imports it by on
 from __future__ import annotations
 
 import json
+import os
 import re
 from datetime import UTC, datetime
 from pathlib import Path
@@ -19,6 +20,8 @@ from agent.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
+# The evaluation data (research use only, never in the repo): tests that read it skip without it.
+EVALDATA = Path(os.environ.get("STORYDESK_EVALDATA", ROOT.parent / "shared" / "evaldata"))
 NOW = datetime(2026, 1, 17, 12, 0, tzinfo=UTC)
 
 

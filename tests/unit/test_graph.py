@@ -280,7 +280,7 @@ def test_interrupt_then_approve_edit_reject(settings: Settings) -> None:
 
 
 def test_resume_from_a_new_agent_uses_the_sqlite_checkpoint(settings: Settings) -> None:
-    # Same process, new agent object; the real cross-process review is test_cli.py
+    # Same process, new agent object; the real cross-process review is tests/unit/cli/test_draft.py
     # test_review_in_another_process.
     story = make_agent(settings, scripted(FakeModel())).draft(cluster_of("koizumi-hegseth"))
     assert settings.checkpoint_path.exists()
