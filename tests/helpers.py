@@ -130,3 +130,17 @@ def draft(
 
 def cluster_of(name: str) -> Cluster:
     return parse_cluster(example(name))
+
+
+def assert_flags_point_at_items(story: Story) -> None:
+    for flag in story.review.flags:
+        if flag.index is None:
+            continue
+        section = {
+            "summary": story.summary,
+            "timeline": story.timeline,
+            "who_benefited": story.who_benefited,
+            "who_impacted": story.who_impacted,
+            "title": [story.title],
+        }[flag.section]
+        assert flag.index < len(section), flag
