@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import os
+import sqlite3
 import stat
 from pathlib import Path
 
-from agent.llm.cache import ResponseCache
+import pytest
+
+from agent.llm.cache import ResponseCache, cache_key
 
 
 def _mode(path: Path) -> int:
@@ -77,3 +80,27 @@ def test_only_text_keys_and_json_text_values_are_stored(tmp_path: Path) -> None:
             cache._cache.set("k" * 64, {"a": 1})
     finally:
         cache.close()
+
+
+def test_cache_dir_is_private_and_holds_json_only(tmp_path: Path) -> None:
+    cache = ResponseCache(tmp_path / "cache")
+    assert stat.S_IMODE(os.stat(tmp_path / "cache").st_mode) == 0o700
+    cache.set("k", {"value": {"a": 1}})
+    assert cache.get("k") == {"value": {"a": 1}}
+    with pytest.raises(TypeError):
+        cache._cache.set("other", {"not": "json text"})  # would be pickled by plain diskcache
+
+
+def test_pickled_rows_are_refused_on_read(tmp_path: Path) -> None:
+    import diskcache
+
+    directory = tmp_path / "cache"
+    planted = diskcache.Cache(str(directory))  # a default Disk pickles non-str values
+    key = cache_key({"x": 1})
+    planted.set(key, {"payload": "pickled"})
+    planted.close()
+    with sqlite3.connect(directory / "cache.db") as db:
+        assert db.execute("select count(*) from Cache where mode = 4").fetchone()[0] == 1
+    cache = ResponseCache(directory)
+    assert cache.get(key) is None  # refused, not unpickled
+    assert cache.get(key) is None  # and dropped

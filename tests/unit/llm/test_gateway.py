@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
-import os
-import sqlite3
-import stat
 from pathlib import Path
 
 import pytest
 from pydantic import BaseModel, Field
 
 from agent.errors import ModelOutputError
-from agent.llm.cache import ResponseCache, cache_key
+from agent.llm.cache import ResponseCache
 from agent.llm.fake import FakeModel
 from agent.llm.gateway import Gateway
-from agent.prompts import Message, RenderedPrompt
+from agent.prompts import Message, RenderedPrompt, load_prompt
 
 
 class Answer(BaseModel):
@@ -87,30 +84,6 @@ def test_second_identical_call_is_served_from_cache_with_zero_tokens(
     assert gateway.structured(prompt(), Answer, max_tokens=99).value.name == "Other"
 
 
-def test_cache_dir_is_private_and_holds_json_only(tmp_path: Path) -> None:
-    cache = ResponseCache(tmp_path / "cache")
-    assert stat.S_IMODE(os.stat(tmp_path / "cache").st_mode) == 0o700
-    cache.set("k", {"value": {"a": 1}})
-    assert cache.get("k") == {"value": {"a": 1}}
-    with pytest.raises(TypeError):
-        cache._cache.set("other", {"not": "json text"})  # would be pickled by plain diskcache
-
-
-def test_pickled_rows_are_refused_on_read(tmp_path: Path) -> None:
-    import diskcache
-
-    directory = tmp_path / "cache"
-    planted = diskcache.Cache(str(directory))  # a default Disk pickles non-str values
-    key = cache_key({"x": 1})
-    planted.set(key, {"payload": "pickled"})
-    planted.close()
-    with sqlite3.connect(directory / "cache.db") as db:
-        assert db.execute("select count(*) from Cache where mode = 4").fetchone()[0] == 1
-    cache = ResponseCache(directory)
-    assert cache.get(key) is None  # refused, not unpickled
-    assert cache.get(key) is None  # and dropped
-
-
 def test_cache_hit_that_no_longer_validates_is_recomputed(tmp_path: Path, fake: FakeModel) -> None:
     gateway = Gateway(fake, cache=ResponseCache(tmp_path / "cache"))
     fake.enqueue(Answer(name="Kim", count=1))
@@ -119,3 +92,32 @@ def test_cache_hit_that_no_longer_validates_is_recomputed(tmp_path: Path, fake: 
     gateway.cache.set(key, {"value": {"name": "x"}})  # type: ignore[union-attr]
     fake.enqueue(Answer(name="Kim", count=2))
     assert gateway.structured(prompt(), Answer).value.count == 2
+
+
+class Verdict(BaseModel):
+    verdict: str
+
+
+def verify_prompt() -> object:
+    return load_prompt("verify").render(claim="c", evidence="- e")
+
+
+def test_a_retry_shows_the_rejected_answer_and_the_reason() -> None:
+    long_bad = "{" + "x" * 3000
+    fake = FakeModel().enqueue_text("Verdict", long_bad, '{"verdict": "supported"}')
+    result = Gateway(fake, output_attempts=3).structured(verify_prompt(), Verdict)  # type: ignore[arg-type]
+    assert result.value == Verdict(verdict="supported") and result.usage.attempts == 2
+    first, second = fake.requests
+    assert second.messages[: len(first.messages)] == first.messages
+    assistant, user = second.messages[len(first.messages) :]
+    assert assistant == {"role": "assistant", "content": long_bad[:2000]}
+    assert user["role"] == "user"
+    assert user["content"].startswith("That answer was rejected: not valid JSON")
+    assert user["content"].endswith("Answer again with JSON only, matching the schema exactly.")
+
+
+def test_the_attempts_are_bounded_and_the_error_says_what_to_do() -> None:
+    fake = FakeModel().enqueue_text("Verdict", "no", "{}", "[]", '{"verdict": "late"}')
+    with pytest.raises(ModelOutputError, match="3 times; last problem: does not match the schema"):
+        Gateway(fake, output_attempts=3).structured(verify_prompt(), Verdict)  # type: ignore[arg-type]
+    assert len(fake.requests) == 3
