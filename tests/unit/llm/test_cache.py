@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from agent.errors import ConfigError
 from agent.llm.cache import ResponseCache, cache_key
 
 
@@ -70,13 +71,11 @@ def test_rows_that_are_not_a_json_object_are_dropped(tmp_path: Path) -> None:
 
 
 def test_only_text_keys_and_json_text_values_are_stored(tmp_path: Path) -> None:
-    import pytest
-
     cache = ResponseCache(tmp_path / "cache")
     try:
-        with pytest.raises(TypeError, match="cache keys are sha256 hex strings"):
+        with pytest.raises(TypeError, match="^cache keys are sha256 hex strings$"):
             cache._cache.set(42, "{}")
-        with pytest.raises(TypeError, match="the response cache stores JSON text only"):
+        with pytest.raises(TypeError, match="^the response cache stores JSON text only$"):
             cache._cache.set("k" * 64, {"a": 1})
     finally:
         cache.close()
@@ -104,3 +103,24 @@ def test_pickled_rows_are_refused_on_read(tmp_path: Path) -> None:
     cache = ResponseCache(directory)
     assert cache.get(key) is None  # refused, not unpickled
     assert cache.get(key) is None  # and dropped
+
+
+def test_a_cache_directory_that_cannot_be_made_says_what_to_do(tmp_path: Path) -> None:
+    blocker = tmp_path / "data"
+    blocker.write_text("a file where the data directory should be", encoding="utf-8")
+    with pytest.raises(ConfigError) as caught:
+        ResponseCache(blocker / "cache")
+    message = str(caught.value)
+    assert message.startswith(f"cannot create the cache directory {blocker / 'cache'} (")
+    assert message.endswith("); set STORYDESK_DATA_DIR to a writable folder or pass --no-cache"), (
+        message
+    )
+
+
+def test_non_ascii_answers_round_trip(tmp_path: Path) -> None:
+    cache = ResponseCache(tmp_path / "cache")
+    try:
+        cache.set("k" * 64, {"text": "Koizumi – 小泉進次郎 – « déjà »"})
+        assert cache.get("k" * 64) == {"text": "Koizumi – 小泉進次郎 – « déjà »"}
+    finally:
+        cache.close()
