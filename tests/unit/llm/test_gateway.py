@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 from pydantic import BaseModel, Field
 
 from agent.errors import ModelOutputError
+from agent.llm.backends import Completion, Sampling
 from agent.llm.cache import ResponseCache
 from agent.llm.fake import FakeModel
 from agent.llm.gateway import Gateway
@@ -121,3 +124,63 @@ def test_the_attempts_are_bounded_and_the_error_says_what_to_do() -> None:
     with pytest.raises(ModelOutputError, match="3 times; last problem: does not match the schema"):
         Gateway(fake, output_attempts=3).structured(verify_prompt(), Verdict)  # type: ignore[arg-type]
     assert len(fake.requests) == 3
+
+
+def test_sampling_comes_from_the_gateway_unless_the_call_sets_a_temperature() -> None:
+    fake = FakeModel().enqueue(Answer(name="Koizumi", count=1), Answer(name="Hegseth", count=2))
+    gateway = Gateway(fake, temperature=0.3, seed=11)
+    gateway.structured(prompt(), Answer)
+    gateway.structured(prompt("Name another."), Answer, max_tokens=64, temperature=0.9)
+    assert [r.sampling for r in fake.requests] == [
+        Sampling(temperature=0.3, max_tokens=512, seed=11),
+        Sampling(temperature=0.9, max_tokens=64, seed=11),
+    ]
+
+
+class _CutOff(FakeModel):
+    """A backend whose answers stop at the token limit."""
+
+    def generate(self, *args: Any, **kwargs: Any) -> Completion:
+        completion = super().generate(*args, **kwargs)
+        return Completion(
+            completion.text, completion.prompt_tokens, completion.completion_tokens, truncated=True
+        )
+
+
+def test_a_cut_off_answer_says_it_was_cut_off() -> None:
+    fake = _CutOff().enqueue_text("Answer", '{"name": "Koi', '{"name": "Koi')
+    with pytest.raises(ModelOutputError) as caught:
+        Gateway(fake, output_attempts=2).structured(prompt(), Answer)
+    assert (
+        "last problem: not valid JSON (Unterminated string starting at at character 9); "
+        "the output was cut off at the token limit. Try a stronger model"
+    ) in str(caught.value)
+    assistant, user = fake.requests[1].messages[-2:]
+    assert user["content"] == (
+        "That answer was rejected: not valid JSON (Unterminated string starting at at character "
+        "9); the output was cut off at the token limit. Answer again with JSON only, matching the "
+        "schema exactly."
+    )
+
+
+class _Crew(BaseModel):
+    members: list[Answer]
+
+
+def test_schema_problems_name_their_place_five_at_most() -> None:
+    bad = {"members": [{"name": "x", "count": "many"} for _ in range(3)]}
+    fake = FakeModel().enqueue_text("_Crew", json.dumps(bad), "[]")
+    with pytest.raises(ModelOutputError) as caught:
+        Gateway(fake, output_attempts=2).structured(prompt(), _Crew)
+    first = fake.requests[1].messages[-1]["content"]
+    listed = first.split("does not match the schema (", 1)[1].rsplit(").", 1)[0]
+    assert listed.split("; ") == [
+        "members.0.name: String should have at least 2 characters",
+        "members.0.count: Input should be a valid integer, unable to parse string as an integer",
+        "members.1.name: String should have at least 2 characters",
+        "members.1.count: Input should be a valid integer, unable to parse string as an integer",
+        "members.2.name: String should have at least 2 characters",
+    ]
+    assert "last problem: does not match the schema (root: Input should be a valid dictionary" in (
+        str(caught.value)
+    )
