@@ -184,3 +184,54 @@ def test_schema_problems_name_their_place_five_at_most() -> None:
     assert "last problem: does not match the schema (root: Input should be a valid dictionary" in (
         str(caught.value)
     )
+
+
+def _tokens(fake: FakeModel) -> int:
+    """The prompt tokens FakeModel reports: the words of every request's messages."""
+    return sum(len(m["content"].split()) for r in fake.requests for m in r.messages)
+
+
+def test_every_attempt_is_accounted_for(gateway: Gateway, fake: FakeModel) -> None:
+    bad, good = '{"name": "K"}', Answer(name="Koizumi", count=4).model_dump_json()
+    fake.enqueue_text("Answer", bad, good)
+    usage = gateway.structured(prompt(), Answer).usage
+    assert usage.attempts == 2
+    assert usage.prompt_tokens == _tokens(fake) == usage.prefilled_tokens
+    assert usage.completion_tokens == len(bad.split()) + len(good.split())
+    fake.enqueue_text("Answer", "no", "nope", "never")
+    with pytest.raises(ModelOutputError) as caught:
+        gateway.structured(prompt("Again."), Answer)
+    failed = caught.value.usage
+    assert failed.attempts == 3 and failed.completion_tokens == 3  # type: ignore[attr-defined]
+    assert gateway.totals.calls == 2
+    assert gateway.totals.completion_tokens == usage.completion_tokens + 3
+
+
+class _Prefilling(FakeModel):
+    """A backend that reused 4 prompt tokens from its KV cache on every call."""
+
+    def generate(self, *args: Any, **kwargs: Any) -> Completion:
+        completion = super().generate(*args, **kwargs)
+        return Completion(
+            completion.text,
+            completion.prompt_tokens,
+            completion.completion_tokens,
+            prefilled_tokens=completion.prompt_tokens - 4,
+        )
+
+
+def test_prefilled_tokens_are_what_the_backend_reports() -> None:
+    fake = _Prefilling().enqueue_text("Answer", "no", Answer(name="Kim", count=1).model_dump_json())
+    usage = Gateway(fake).structured(prompt(), Answer).usage
+    assert usage.prefilled_tokens == _tokens(fake) - 8 and usage.prompt_tokens == _tokens(fake)
+
+
+def test_a_cache_hit_carries_its_prompt_and_its_own_time(tmp_path: Path, fake: FakeModel) -> None:
+    gateway = Gateway(fake, cache=ResponseCache(tmp_path / "cache"))
+    fake.enqueue(Answer(name="Hegseth", count=3))
+    asked = prompt()
+    gateway.structured(asked, Answer)
+    hit = gateway.structured(asked, Answer)
+    assert hit.usage.cached and hit.prompt is asked
+    assert 0 < hit.usage.seconds < 60
+    assert gateway.totals.cached_calls == 1 and gateway.totals.calls == 2
