@@ -235,3 +235,22 @@ def test_a_cache_hit_carries_its_prompt_and_its_own_time(tmp_path: Path, fake: F
     assert hit.usage.cached and hit.prompt is asked
     assert 0 < hit.usage.seconds < 60
     assert gateway.totals.cached_calls == 1 and gateway.totals.calls == 2
+
+
+def test_the_final_error_names_model_prompt_and_remedy_and_carries_the_cost(
+    gateway: Gateway, fake: FakeModel
+) -> None:
+    fake.enqueue_text("Answer", "no", "nope", "never")
+    asked = prompt()
+    with pytest.raises(ModelOutputError) as caught:
+        gateway.structured(asked, Answer)
+    assert str(caught.value) == (
+        f"model {fake.model!r} (fake) returned invalid output for prompt 'test' 3 times; last "
+        "problem: not valid JSON (Expecting value at character 0). Try a stronger model "
+        "(OPENAI_BASE_URL / STORYDESK_MODEL) or raise STORYDESK_OUTPUT_ATTEMPTS"
+    )
+    usage = caught.value.usage
+    assert usage.attempts == 3  # type: ignore[attr-defined]
+    assert usage.prompt_tokens == usage.prefilled_tokens == _tokens(fake)  # type: ignore[attr-defined]
+    assert 0 < usage.seconds < 60  # type: ignore[attr-defined]
+    assert caught.value.prompt is asked
