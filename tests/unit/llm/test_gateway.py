@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -198,6 +199,7 @@ def test_every_attempt_is_accounted_for(gateway: Gateway, fake: FakeModel) -> No
     assert usage.attempts == 2
     assert usage.prompt_tokens == _tokens(fake) == usage.prefilled_tokens
     assert usage.completion_tokens == len(bad.split()) + len(good.split())
+    assert 0 < usage.seconds < 60
     fake.enqueue_text("Answer", "no", "nope", "never")
     with pytest.raises(ModelOutputError) as caught:
         gateway.structured(prompt("Again."), Answer)
@@ -254,3 +256,16 @@ def test_the_final_error_names_model_prompt_and_remedy_and_carries_the_cost(
     assert usage.prompt_tokens == usage.prefilled_tokens == _tokens(fake)  # type: ignore[attr-defined]
     assert 0 < usage.seconds < 60  # type: ignore[attr-defined]
     assert caught.value.prompt is asked
+
+
+class _Dated(BaseModel):
+    when: date
+
+
+def test_answers_are_cached_as_json_and_read_back_typed(tmp_path: Path, fake: FakeModel) -> None:
+    gateway = Gateway(fake, cache=ResponseCache(tmp_path / "cache"))
+    fake.enqueue(_Dated(when=date(2026, 1, 15)))
+    gateway.structured(prompt(), _Dated)
+    key = next(iter(gateway.cache._cache.iterkeys()))  # type: ignore[union-attr]
+    assert gateway.cache.get(key) == {"value": {"when": "2026-01-15"}}  # type: ignore[union-attr]
+    assert gateway.structured(prompt(), _Dated).value == _Dated(when=date(2026, 1, 15))
