@@ -124,3 +124,10 @@ def test_non_ascii_answers_round_trip(tmp_path: Path) -> None:
         assert cache.get("k" * 64) == {"text": "Koizumi – 小泉進次郎 – « déjà »"}
     finally:
         cache.close()
+
+
+def test_a_key_depends_on_the_content_not_on_the_order_it_was_built_in() -> None:
+    first = {"model": "m", "schema": {"title": "A", "type": "object"}, "seed": 7}
+    second = {"seed": 7, "schema": {"type": "object", "title": "A"}, "model": "m"}
+    assert cache_key(first) == cache_key(second)
+    assert cache_key(first) != cache_key({**first, "seed": 8})
