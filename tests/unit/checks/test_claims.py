@@ -97,3 +97,45 @@ def test_when_every_claim_passes_settle_changes_nothing_and_places_each_flag() -
     ), conflicts
     assert any(f["kind"] == "conflict" and f["section"] == "sources" for f in conflicts)
     assert all(f["kind"] == "conflict" and f["index"] in (1, None) for f in conflicts), conflicts
+
+
+LOOSE = "Koizumi and Hegseth spoke for roughly fifty minutes."
+
+
+def _koizumi() -> Any:
+    return build_evidence(parse_cluster(example("koizumi-hegseth")), 100_000)
+
+
+def test_a_source_headline_word_for_word_is_supported_by_that_headline() -> None:
+    evidence = _koizumi()
+    a2 = evidence.article("a2")
+    state = {"classification": {"title": a2.title.upper()}}  # case does not matter
+    (checked,), _ = claims.run_checks(state, evidence, verifier=None)
+    section, _, _, _, result = checked
+    assert (section, result.verdict, result.note) == (
+        "title",
+        "supported",
+        "a source's own headline",
+    )
+    assert [(s.article_id, s.sentence_id, s.text, s.published_at) for s in result.evidence] == [
+        ("a2", "a2.title", a2.title, a2.published_at)
+    ]
+
+
+def test_the_models_verdict_settles_what_the_rules_leave_open_before_and_after_the_fallback() -> (
+    None
+):
+    evidence = _koizumi()
+
+    def verifier(claim: str, cited: list[Any]) -> tuple[Any, str]:
+        return ("supported", "") if claim == LOOSE else ("contradicted", "the model disagrees")
+
+    loose = {"text": LOOSE, "sentences": ["a2.s2"]}
+    # Only the model can hold the loose paraphrase to its evidence: with it, nothing fails.
+    assert set(claims.settle({"summary": [loose]}, evidence, verifier)) == {"flags"}
+    assert set(claims.settle({"summary": [loose]}, evidence, None)) > {"flags"}
+    # A wrong figure beside it falls back; the re-check after the fallback asks the model again.
+    state = {"summary": [{"text": WRONG, "sentences": ["a2.s2"]}, loose]}
+    update = claims.settle(state, evidence, verifier)
+    assert LOOSE in [item["text"] for item in update["summary"]]
+    assert WRONG not in [item["text"] for item in update["summary"]]
