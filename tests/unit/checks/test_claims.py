@@ -139,3 +139,21 @@ def test_the_models_verdict_settles_what_the_rules_leave_open_before_and_after_t
     update = claims.settle(state, evidence, verifier)
     assert LOOSE in [item["text"] for item in update["summary"]]
     assert WRONG not in [item["text"] for item in update["summary"]]
+
+
+def test_a_party_its_cited_evidence_does_not_name_is_removed_even_if_the_words_hold() -> None:
+    evidence = _koizumi()
+    party = {
+        "party": "Pentagon officials",
+        "explanation": "The meeting at the Pentagon lasted about 50 minutes.",  # true, verbatim
+        "sentences": ["a2.s2"],
+    }
+    (checked,), _ = claims.run_checks({"who_benefited": [party]}, evidence, verifier=None)
+    assert checked[4].verdict == "unsupported"
+    assert checked[4].note == "the evidence does not name 'Pentagon officials'"
+    update = claims.settle({"who_benefited": [party]}, evidence, None)
+    assert update["who_benefited"] == []
+    assert update["section_notes"]["who_benefited"] == claims.NOT_ENOUGH_EVIDENCE["who_benefited"]
+    assert any(
+        f["kind"] == "removed" and "Pentagon officials" in f["message"] for f in update["flags"]
+    )
