@@ -157,3 +157,39 @@ def test_a_party_its_cited_evidence_does_not_name_is_removed_even_if_the_words_h
     assert any(
         f["kind"] == "removed" and "Pentagon officials" in f["message"] for f in update["flags"]
     )
+
+
+def test_the_safety_net_removes_each_leftover_by_its_own_position(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(claims, "fallback", _fixes_nothing)
+    evidence = _koizumi()
+    other_wrong = "The meeting at the Pentagon lasted about 95 minutes."
+    state = {
+        "summary": [
+            {"text": WRONG, "sentences": ["a2.s2"]},
+            {"text": LOOSE, "sentences": ["a2.s2"]},
+            {"text": other_wrong, "sentences": ["a2.s2"]},
+        ],
+        "who_impacted": [
+            {
+                "party": "Residents in Okinawa",
+                "explanation": "Residents in Okinawa said they were not consulted about the plans.",
+                "sentences": ["a1.s5"],
+            }
+        ],
+    }
+
+    def verifier(claim: str, cited: list[Any]) -> tuple[Any, str]:
+        return ("supported", "") if claim == LOOSE else ("contradicted", "the model disagrees")
+
+    update = claims.settle(state, evidence, verifier)
+    assert [item["text"] for item in update["summary"]] == [LOOSE]
+    removed = [f["message"] for f in update["flags"] if f["kind"] == "removed"]
+    assert removed == [
+        f"removed {other_wrong!r}: still unsupported",
+        f"removed {WRONG!r}: still unsupported",
+    ]
+    # The final fact-check is the model's too, and says what was settled.
+    assert [c["verdict"] for c in update["fact_check"]["claims"]] == ["supported", "supported"]
+    assert update["section_notes"] == {"who_benefited": claims.NOT_ENOUGH_EVIDENCE["who_benefited"]}
