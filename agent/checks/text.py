@@ -43,9 +43,9 @@ _NUMBER = re.compile(r"(?<![\w.])(\d{1,3}(?:,\d{3})+|\d+)(?:\.(\d+))?(?!\d)")
 _QUOTE = re.compile(r"[\"“]([^\"”]{3,400})[\"”]")
 # Single quotes, told apart from apostrophes: no letter just outside them.
 _SINGLE_QUOTE = re.compile(r"(?<![\w])['‘]([^'‘’\n]{3,300}?)['’](?![\w])")
-_NAME_PART = (
-    rf"(?:[{_UP}][{_LOW}]+(?:[-'][{_UP}]?[{_LOW}]+)?|[{_UP}]{{2,}}|[{_UP}]\.(?:[{_UP}]\.)*)"
-)
+# A name part is a whole capitalised token: "BioNTech", "JPMorgan" and "McDonald's" are one
+# part each (never "Bio", "JPM" or "Mc"), so a name is compared as the text writes it.
+_NAME_PART = rf"(?:[{_UP}]\.(?:[{_UP}]\.)*|[{_UP}][{_L}]*(?:[-'][{_L}]+)*(?![{_L}]))"
 _NAME = re.compile(rf"(?<![{_L}]){_NAME_PART}(?:\s+{_NAME_PART})*")
 NUMBER_WORDS = {
     "zero": 0,
