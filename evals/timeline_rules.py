@@ -91,8 +91,8 @@ def main(argv: list[str] | None = None) -> int:
         rows.append((item.id, scores))
     print("topic      part     " + " ".join(f"{k:>16}" for k in KEYS))
     for topic, scores in rows:
-        part = "tuned" if topic in TUNED else "held-out"
-        print(f"{topic:10} {part:8} " + " ".join(f"{scores[k]:16.3f}" for k in KEYS))
+        label = "tuned" if topic in TUNED else "held-out"
+        print(f"{topic:10} {label:8} " + " ".join(f"{scores[k]:16.3f}" for k in KEYS))
     for name, part in (
         ("all", rows),
         ("held-out", [r for r in rows if r[0] not in TUNED]),
