@@ -22,7 +22,7 @@ from typing import Any
 
 from agent.checks.extractive import composed_headline, extract_parties, extractive_summary
 from agent.checks.factcheck import Source, check_claim
-from agent.checks.text import shared_words, split_sentences
+from agent.checks.text import content_words, normalize, shared_words, split_sentences
 from agent.errors import ClusterRefused
 from agent.nodes.classify import deterministic_category
 from agent.nodes.screen import DEFAULT_EVIDENCE_TOKENS, build_evidence
@@ -79,9 +79,22 @@ def score_item(item: EvalItem) -> dict[str, Any]:
     row["overlap_ok"] = float(row["max_overlap"] <= 0.6)
     benefited, impacted = extract_parties(evidence)
     row["parties_filled"] = float(bool(benefited) and bool(impacted))
+    row["benefited_filled"] = float(bool(benefited))
+    row["impacted_filled"] = float(bool(impacted))
     parties = benefited + impacted
     row["party_named"] = (
         sum(_named(p.party, sources[p.sentence].text) for p in parties) / len(parties)
+        if parties
+        else None
+    )
+    row["party_whole"] = (
+        sum(whole_phrase(p.party, sources[p.sentence].text) for p in parties) / len(parties)
+        if parties
+        else None
+    )
+    reference = set(content_words(item.reference))
+    row["party_in_reference"] = (
+        sum(bool(set(content_words(p.party)) & reference) for p in parties) / len(parties)
         if parties
         else None
     )
@@ -94,9 +107,36 @@ def score_item(item: EvalItem) -> dict[str, Any]:
 
 
 def _named(party: str, sentence: str) -> bool:
-    from agent.checks.text import content_words
-
     return set(content_words(party)) <= set(content_words(sentence))
+
+
+def whole_phrase(party: str, sentence: str) -> bool:
+    """The party is a span of its sentence that cuts no name: no capitalised word of the same
+    name just before or after it ("Defense Pete Hegseth" from "Defense Secretary Pete
+    Hegseth" is cut; so is "Pete" from "Pete Hegseth")."""
+    text = normalize(sentence)
+    at = text.find(party)
+    if at < 0:
+        at = text.lower().find(party.lower())  # the party may be capitalised at its start
+    if at < 0:
+        return False
+    before = text[:at].rstrip()
+    after = text[at + len(party) :].lstrip()
+    last_before = before.split()[-1] if before.split() else ""
+    first_after = after.split()[0] if after.split() else ""
+    joined_before = (
+        bool(last_before)
+        and last_before[0].isupper()
+        and not before.endswith((".", ",", ";", ":", '"'))
+        and at > 0
+        and text[at - 1] == " "
+    )
+    joined_after = (
+        bool(first_after)
+        and first_after[0].isupper()
+        and text[at + len(party) : at + len(party) + 1] == " "
+    )
+    return not (joined_before or joined_after)
 
 
 def _mean(rows: Sequence[dict[str, Any]], key: str) -> float | None:
@@ -115,7 +155,11 @@ KEYS = (
     "overlap_ok",
     "words",
     "parties_filled",
+    "benefited_filled",
+    "impacted_filled",
     "party_named",
+    "party_whole",
+    "party_in_reference",
     "category_ok",
     "title_composed",
 )
