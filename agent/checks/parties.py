@@ -37,7 +37,7 @@ _LEXICON: tuple[tuple[Polarity, Role, str], ...] = (
         "object",
         "kill injure wound hurt harm evict fine ban bar sanction displace strand arrest "
         "charge sue fire threaten deport detain jail convict penalize oust expel endanger "
-        "deny require force order accuse blame criticize condemn indict investigate probe "
+        "deny require force accuse blame criticize condemn indict investigate probe "
         "attack target hit strike punish restrict prevent block impeach subpoena reject "
         "defeat shoot hospitalize stop",
     ),
@@ -51,7 +51,7 @@ _LEXICON: tuple[tuple[Polarity, Role, str], ...] = (
         "gain",
         "object",
         "help protect aid boost save rescue free release award grant spare shield acquit "
-        "clear pardon exempt compensate reward favor allow enable permit elect appoint "
+        "pardon exempt compensate reward favor allow enable permit elect appoint "
         "nominate confirm endorse back praise support reinstate evacuate resettle",
     ),
 )
@@ -146,6 +146,7 @@ _ROLES: dict[str, Polarity] = {
 }
 
 _CALENDAR = frozenset(MONTHS) | frozenset(WEEKDAYS)
+_TIME = frozenset("last next this yesterday today tonight tomorrow earlier later".split())
 # Heads that say no more than that someone was there.
 _GENERIC = frozenset("people person others someone anyone".split())
 _BE = frozenset("is are was were be been being get gets got getting gotten".split())
@@ -206,6 +207,18 @@ def _head_ok(token: str, first: bool) -> bool:
     return _capital(token) and not first and lower not in _STOP and lower not in _CALENDAR
 
 
+def _modifier(token: str) -> bool:
+    """A lowercase word that can modify a noun: not a verb of the lexicon, no inflected verb."""
+    lower = token.lower()
+    return (
+        lemma(lower) is None
+        and lower not in _GIVING
+        and not lower.endswith(("ed", "ing"))
+        and "'" not in lower
+        and "’" not in lower
+    )
+
+
 def _left_phrase(tokens: list[tuple[str, int, int]], end: int) -> tuple[int, int] | None:
     """The noun phrase ending at token `end` (inclusive), read leftwards: (first, last)."""
     if end < 0:
@@ -233,14 +246,17 @@ def _left_phrase(tokens: list[tuple[str, int, int]], end: int) -> tuple[int, int
             continue
         if lower in _STOP:
             break
-        if _capital(before) or lower.endswith(("'s", "’s")):
+        if lower in _CALENDAR:
+            break
+        if _capital(before) or (lower.endswith(("'s", "’s")) and lower[:-2] not in _STOP):
             start -= 1
             capitals = True
             continue
         if lower in _DETERMINERS or lower.isdigit() or lower.endswith("ly"):
             break
-        # A lowercase modifier of a people noun ("port workers", "private employees").
-        if end - start < 2 and not capitals:
+        # A lowercase modifier of a people noun ("port workers", "private employees"), never
+        # a verb ("to protect renters", "provide employees").
+        if end - start < 2 and not capitals and _modifier(before):
             start -= 1
             continue
         break
@@ -283,23 +299,38 @@ def _right_phrase(tokens: list[tuple[str, int, int]], begin: int) -> tuple[int, 
         index += 1
     if last is None:
         return None
+    if _compound(tokens, last):
+        return None  # the head modifies a noun after it: "child care", "GOP support"
     return start, last
 
 
 _PRONOUNS = frozenset("they he she".split())
+# After one of these a cue word is a noun ("a ban", "the attack", "its support"), not a verb.
+_ARTICLES = frozenset("a an the its their his her our this that these those".split())
+_SINGULAR = frozenset(
+    "person resident worker employee family child bank firm company officer union wife "
+    "husband son daughter mother father widow group".split()
+)
 _CLAUSE_WORDS = frozenset("that which who said says and but or because while when if".split())
 _POSSESSIVES = frozenset("their his her".split())
 
 
-def _owner(tokens: list[tuple[str, int, int]], before: int) -> tuple[int, int] | None:
-    """The noun phrase a pronoun stands for: the nearest party before it in the sentence
-    ("Fishing crews said they would lose access", "homeowners said it would protect their
-    houses")."""
+def _owner(
+    tokens: list[tuple[str, int, int]], before: int, pronoun: str = "they"
+) -> tuple[int, int] | None:
+    """The noun phrase a pronoun stands for: the nearest party before it in the sentence that
+    can be it ("Fishing crews said they would lose access"): for "he" or "she" a name of two
+    words or more, for "they" or "their" a plural."""
     for index in range(before - 1, -1, -1):
         token = tokens[index][0]
         if token.lower() in PEOPLE or (_capital(token) and index > 0):
             span = _left_phrase(tokens, index)
-            if span is not None and span[1] == index:
+            if span is None or span[1] != index:
+                continue
+            if pronoun in ("he", "she", "his", "her"):
+                if span[1] > span[0] and all(_capital(t[0]) for t in tokens[span[0] : index + 1]):
+                    return span
+            elif token.lower().endswith("s") or token.lower() in PEOPLE - _SINGULAR:
                 return span
     return None
 
@@ -328,25 +359,38 @@ def _having(tokens: list[tuple[str, int, int]], index: int) -> Polarity | None:
 def _subject(tokens: list[tuple[str, int, int]], group: int) -> tuple[int, int] | None:
     """The noun phrase just before a verb group, a pronoun read as the party it stands for."""
     if group > 0 and tokens[group - 1][0].lower() in _PRONOUNS:
-        return _owner(tokens, group - 1)
+        return _owner(tokens, group - 1, tokens[group - 1][0].lower())
     span = _left_phrase(tokens, group - 1)
     if span is not None:
         return span
     # Past a short modifier of the subject, within the clause: "Defence manufacturers involved
     # in the SM-3 programme could see…", "Residents near the port will pay…".
-    for index in range(group - 2, max(-1, group - 9), -1):
+    for index in range(group - 1, max(-1, group - 9), -1):
         token = tokens[index][0]
         if not _wordy(token) or token.lower() in _CLAUSE_WORDS:
             return None
-        if token.lower() in PEOPLE:
+        if token.lower() in PEOPLE and not _compound(tokens, index):
             return _left_phrase(tokens, index)
     return None
+
+
+def _compound(tokens: list[tuple[str, int, int]], head: int) -> bool:
+    """True when the word at `head` modifies a noun after it ("child care", "GOP support")."""
+    if head + 1 >= len(tokens):
+        return False
+    following = tokens[head + 1][0]
+    return (
+        _wordy(following)
+        and following[:1].islower()
+        and following.lower() not in _STOP | _CALENDAR | _TIME
+        and not following.lower().endswith(("ly", "ed", "ing"))  # "workers involved in"
+    )
 
 
 def _object(tokens: list[tuple[str, int, int]], verb: int) -> tuple[int, int] | None:
     """The noun phrase after a verb; "their houses" is its owner's loss or gain."""
     if verb + 1 < len(tokens) and tokens[verb + 1][0].lower() in _POSSESSIVES:
-        return _owner(tokens, verb)
+        return _owner(tokens, verb, tokens[verb + 1][0].lower())
     return _right_phrase(tokens, verb + 1)
 
 
@@ -425,7 +469,8 @@ def parties_in(sentence: str) -> list[Found]:
             if span is not None:
                 found.extend(_found(text, tokens, span, change, token))
             continue
-        verb = lemma(token) if token[:1].islower() else None
+        noun_use = index > 0 and tokens[index - 1][0].lower() in _ARTICLES
+        verb = lemma(token) if token[:1].islower() and not noun_use else None
         if verb in _GIVING:
             # The recipient: "to" or "for" and a noun phrase, within a few words.
             for ahead in range(index + 1, min(index + 9, len(tokens) - 1)):
