@@ -16,7 +16,9 @@ import argparse
 import statistics
 from typing import Any
 
+from agent.checks.drafts import DraftEvent
 from agent.checks.evidence import Evidence
+from agent.checks.text import is_prose
 from agent.nodes.screen import DEFAULT_EVIDENCE_TOKENS, build_evidence
 from agent.nodes.timeline import _PRECISION_RANK, MAX_EVENTS, _merge, date_candidates
 from agent.settings import Settings
@@ -27,26 +29,26 @@ TUNED = ("h1n1",)
 """The topics the date rules were tuned on; every other topic is held out."""
 
 
-def rule_timeline(evidence: Evidence) -> list[dict[str, Any]]:
+def rule_timeline(evidence: Evidence) -> list[DraftEvent]:
     """The timeline node's events when the model picks none: best-supported dates first."""
     candidates = date_candidates(evidence)
     ranked = sorted(
         candidates, key=lambda c: (-c["support"], _PRECISION_RANK[c["precision"]], c["date"])
     )
-    events: list[dict[str, Any]] = []
+    events: list[DraftEvent] = []
     covered: set[str] = set()
     for candidate in ranked:
         if len(events) >= MAX_EVENTS:
             break
-        if candidate["date"] not in covered:
+        if candidate["date"] not in covered and is_prose(candidate["text"]):
             covered.add(candidate["date"])
             events.append(
-                {
-                    "date": candidate["date"],
-                    "precision": candidate["precision"],
-                    "event": candidate["text"],
-                    "sentences": [candidate["sentence"]],
-                }
+                DraftEvent(
+                    date=candidate["date"],
+                    precision=candidate["precision"],
+                    event=candidate["text"],
+                    citations=[candidate["sentence"]],
+                )
             )
     return _merge(events)
 
