@@ -401,7 +401,12 @@ def _extend(tokens: list[tuple[str, int, int]], last: int) -> int:
         if tokens[index][0].lower() == "the" and index + 1 < len(tokens):
             index += 1
         end = index - 1
-        while index < len(tokens) and _capital(tokens[index][0]) and _wordy(tokens[index][0]):
+        while (
+            index < len(tokens)
+            and _capital(tokens[index][0])
+            and _wordy(tokens[index][0])
+            and tokens[index][0].lower() not in _CALENDAR  # "on Thursday" is no place
+        ):
             end = index
             index += 1
         if end >= last + 2 and _capital(tokens[end][0]):
@@ -445,6 +450,24 @@ def parties_in(sentence: str) -> list[Found]:
     span: tuple[int, int] | None
     for index, (token, _, _) in enumerate(tokens):
         lower = token.lower()
+        if lower in ("favor", "favour") and 0 < index and tokens[index - 1][0].lower() == "in":
+            if index + 1 < len(tokens) and tokens[index + 1][0].lower() == "of":
+                span = _right_phrase(tokens, index + 2)  # "ruled in favor of the tenants"
+                if span is not None:
+                    found.extend(_found(text, tokens, span, "gain", token))
+            continue
+        if lower in ("sided", "sides", "side") and index + 1 < len(tokens):
+            if tokens[index + 1][0].lower() == "with":
+                span = _right_phrase(tokens, index + 2)  # "the court sided with landlords"
+                if span is not None:
+                    found.extend(_found(text, tokens, span, "gain", token))
+            continue
+        if lower == "against" and index > 0 and lemma(tokens[index - 1][0]) is None:
+            if tokens[index - 1][0].lower() in ("ruled", "rules", "ruling", "decided", "sided"):
+                span = _right_phrase(tokens, index + 1)  # "the judge ruled against Google"
+                if span is not None:
+                    found.extend(_found(text, tokens, span, "loss", token))
+            continue
         if lower in _ROLES:
             span = _left_phrase(tokens, index)
             if span is not None:

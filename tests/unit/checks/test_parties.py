@@ -43,6 +43,10 @@ from agent.checks.text import content_words, normalize
             "gain",
         ),
         ("Tenants will face higher costs next year.", "Tenants", "loss"),
+        # rulings: in favour of, sided with, ruled against (a weekday is no place)
+        ("The court ruled in favor of the landlords on Thursday.", "landlords", "gain"),
+        ("The court sided with college players.", "college players", "gain"),
+        ("A judge ruled against Google in the case.", "Google", "loss"),
         # nouns of gain or loss with their beneficiary
         ("The vote was a heavy blow to the Biden administration.", "Biden administration", "loss"),
     ],
