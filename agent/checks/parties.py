@@ -39,7 +39,7 @@ _LEXICON: tuple[tuple[Polarity, Role, str], ...] = (
         "charge sue fire threaten deport detain jail convict penalize oust expel endanger "
         "deny require force accuse blame criticize condemn indict investigate probe "
         "attack target hit strike punish restrict prevent block impeach subpoena reject "
-        "defeat shoot hospitalize stop",
+        "defeat shoot hospitalize stop affect",
     ),
     # The subject gains, wins or comes through.
     ("gain", "subject", "gain win receive secure earn profit survive avoid get obtain regain"),
@@ -60,6 +60,8 @@ _LEMMAS: dict[str, tuple[Polarity, Role]] = {
 }
 # States of loss said with "to be": "are missing", "was left homeless".
 _LOSS_STATES = frozenset("missing dead homeless unemployed trapped".split())
+# And of gain: "are eligible for", "will be able to".
+_GAIN_STATES = frozenset("eligible able entitled".split())
 # Nouns that say a gain or a loss for someone: "a blow to the administration", "a victory for
 # Democrats", "relief for renters". The party is the noun phrase after "for", "to" or "on".
 _NOUNS: dict[str, Polarity] = {
@@ -479,11 +481,14 @@ def parties_in(sentence: str) -> list[Found]:
                 if span is not None:
                     found.extend(_found(text, tokens, span, _NOUNS[lower], token))
             continue
-        if lower in _LOSS_STATES and index > 0 and tokens[index - 1][0].lower() in _BE | _AUX:
-            group, _ = _verb_group_start(tokens, index)
-            span = _left_phrase(tokens, group - 1)  # "150 residents are still missing"
-            if span is not None:
-                found.extend(_found(text, tokens, span, "loss", token))
+        at_risk = lower == "risk" and index > 0 and tokens[index - 1][0].lower() == "at"
+        if (lower in _LOSS_STATES | _GAIN_STATES or at_risk) and index > 0:
+            group, _ = _verb_group_start(tokens, index - 1 if at_risk else index)
+            if group < index - (1 if at_risk else 0):  # after "to be": "are still missing"
+                span = _subject(tokens, group)
+                if span is not None:
+                    state: Polarity = "gain" if lower in _GAIN_STATES else "loss"
+                    found.extend(_found(text, tokens, span, state, token))
             continue
         change = _having(tokens, index)
         if change is not None:

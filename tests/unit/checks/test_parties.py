@@ -43,6 +43,10 @@ from agent.checks.text import content_words, normalize
             "gain",
         ),
         ("Tenants will face higher costs next year.", "Tenants", "loss"),
+        # states said with "to be"
+        ("More than 150 residents are still missing after the collapse.", "residents", "loss"),
+        ("Nearly 102,000 voters are at risk of losing their registrations.", "voters", "loss"),
+        ("Low-income families will be eligible for the credit.", "Low-income families", "gain"),
         # rulings: in favour of, sided with, ruled against (a weekday is no place)
         ("The court ruled in favor of the landlords on Thursday.", "landlords", "gain"),
         ("The court sided with college players.", "college players", "gain"),
