@@ -92,7 +92,14 @@ def _name_set(article: Article) -> set[str]:
 
 
 def event_groups(articles: list[Article]) -> list[list[str]]:
-    """Group articles that are about the same event (connected by word or name overlap)."""
+    """Group articles that are about the same event (connected by word or name overlap).
+
+    Not the intake's Clusterer (agent/intake/clustering.py), on purpose: that one places a
+    stream of articles into live stories, weighing terms by the store's document frequencies
+    and a time window; this one asks whether one given cluster (often a file, no store) holds
+    one event, among a handful of articles where document frequencies mean nothing, and links
+    any two that share words or names (single linkage). Each is tuned on its own question.
+    """
     vectors = {a.id: _vector(a) for a in articles}
     entity_sets = {a.id: _name_set(a) for a in articles}
     parent = {a.id: a.id for a in articles}
