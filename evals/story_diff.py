@@ -4,14 +4,16 @@
     python -m evals.story_diff OLD_DIR NEW_DIR      # every story file both folders hold
 
 Prints one line per difference, `path: old -> new` (`+` for what only NEW has, `-` for what
-only OLD has), then a count per top-level field. Lists are compared position by position, so
-an item inserted early shows as changes to the items after it: read the texts. Exits 0 when
-the stories are the same, 1 when they differ, 2 on bad input.
+only OLD has), then a count per top-level field. List items are aligned as a text diff aligns
+lines (an item inserted early is one `+` line); items in the same place that differ are
+compared field by field. Exits 0 when the stories are the same, 1 when they differ, 2 on bad
+input.
 """
 
 from __future__ import annotations
 
 import argparse
+import difflib
 import json
 import sys
 from collections import Counter
@@ -28,6 +30,11 @@ IGNORED = frozenset(
     }
 )
 """Paths (list positions left out) that differ on every run of the same code."""
+
+
+SAME_ITEM = 0.6
+"""Two list items in the same place whose JSON is this alike (difflib ratio) are one item that
+changed; less alike, one was removed and another added."""
 
 
 def _shape(path: str) -> str:
@@ -56,15 +63,28 @@ def differences(old: JsonValue, new: JsonValue, path: str = "") -> list[tuple[st
                 found += differences(old[key], new[key], here)
         return found
     if isinstance(old, list) and isinstance(new, list):
+        # Align the items as a text diff aligns lines: an item inserted or removed early shows
+        # as one line, not as a change to every item after it. Paths carry NEW's positions
+        # (OLD's for removed items).
         found = []
-        for index in range(max(len(old), len(new))):
-            here = f"{path}[{index}]"
-            if index >= len(new):
-                found.append((here, f"- {_show(old[index])}"))
-            elif index >= len(old):
-                found.append((here, f"+ {_show(new[index])}"))
-            else:
-                found += differences(old[index], new[index], here)
+        keys = [[json.dumps(item, sort_keys=True) for item in side] for side in (old, new)]
+        matcher = difflib.SequenceMatcher(a=keys[0], b=keys[1], autojunk=False)
+        for op, a0, a1, b0, b1 in matcher.get_opcodes():
+            if op == "equal":
+                continue
+            paired: set[int] = set()
+            for offset in range(min(a1 - a0, b1 - b0) if op == "replace" else 0):
+                a, b = a0 + offset, b0 + offset
+                # Items in the same place that mostly agree are compared field by field.
+                if difflib.SequenceMatcher(a=keys[0][a], b=keys[1][b]).ratio() >= SAME_ITEM:
+                    found += differences(old[a], new[b], f"{path}[{b}]")
+                    paired.add(offset)
+            for index in range(a0, a1):
+                if index - a0 not in paired:
+                    found.append((f"{path}[{index}]", f"- {_show(old[index])}"))
+            for index in range(b0, b1):
+                if index - b0 not in paired:
+                    found.append((f"{path}[{index}]", f"+ {_show(new[index])}"))
         return found
     if old != new:
         return [(path, f"{_show(old)} -> {_show(new)}")]
