@@ -129,7 +129,9 @@ def event_groups(articles: list[Article]) -> list[list[str]]:
 def _describe(group: list[str], by_id: dict[str, Article]) -> str:
     words: Counter[str] = Counter()
     for article_id in group:
-        words.update(set(content_words(by_id[article_id].title)))
+        # dict.fromkeys, not set: ties keep the titles' order, so the message is the same on
+        # every run (a set's order changes with the process's hash seed).
+        words.update(list(dict.fromkeys(content_words(by_id[article_id].title))))
     top = ", ".join(word for word, _ in words.most_common(4))
     return f"{', '.join(group)} (about: {top})"
 
