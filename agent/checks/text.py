@@ -139,6 +139,15 @@ def split_sentences(text: str) -> list[str]:
     return [s for s in sentences if re.search(r"[A-Za-z]{2}", s)]
 
 
+# Clustering (agent/intake/features.py) keeps its own tokenizer and stemmer on purpose: each is
+# measurably better at its own task. A claim is held word by word to its evidence, so this one
+# meets the inflections of one word (-ation, -ment, -er, -ly) and reads letters only (figures
+# are numbers(), checked apart); a cluster is found by a story's rare terms, so clustering keeps
+# figures and years, splits compounds and folds -e, doubled consonants and defence/defense.
+# Measured: this stemmer in clustering costs ARI on the tuning half of the AllSides dev stories
+# (0.948 -> 0.945 at 1x, 0.937 -> 0.933 at 3x; this tokenizer 0.948 -> 0.942, `storydesk
+# cluster eval`); clustering's stemmer here costs SummEdits balanced accuracy (CV mean 0.675 ->
+# 0.668, `storydesk eval run summedits --deterministic`).
 @lru_cache(maxsize=65536)
 def stem(word: str) -> str:
     """A light suffix-stripping stemmer: enough to match 'agreed' with 'agree'."""

@@ -139,6 +139,13 @@ class VerifyAnswer(BaseModel):
     verdict: Verdict
 
 
+def run_verifier(context: Context, calls: list[CallRecord]) -> Verifier | None:
+    """The model's verifier when the run asks for model verdicts (else the rules alone)."""
+    if not context.get_settings().use_model_verdicts:
+        return None
+    return model_verifier(context.get_gateway(), calls)
+
+
 def model_verifier(gateway: Gateway, calls: list[CallRecord] | None = None) -> Verifier:
     """A verifier that asks the model, for claims the rules could not settle.
 
