@@ -19,7 +19,7 @@ from agent.state import JSONObject, StoryState
 
 # Two articles are about the same event when their words or their names overlap this much.
 # Tuned on the AllSides dev roundups: 1 of 119 real clusters refused, 97% of clusters with one
-# foreign article caught (`tests/unit/test_screen.py` keeps the mechanism honest).
+# foreign article caught (`tests/unit/nodes/test_screen.py` keeps the mechanism honest).
 SAME_EVENT_COSINE = 0.08
 SAME_EVENT_SHARED_NAMES = 2
 SAME_EVENT_DAYS = 10

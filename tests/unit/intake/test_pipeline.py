@@ -8,12 +8,12 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import select
-from store_helpers import article, write_jsonl
 
 from agent.errors import InputError
 from agent.intake.ingest import normalize_url
 from agent.intake.pipeline import ingest, run_clustering
 from agent.store.store import ARTICLES, Store
+from tests.unit.store.helpers import article, write_jsonl
 
 RSS = """<?xml version="1.0" encoding="UTF-8"?>
 <rss version="2.0"><channel><title>The Guardian</title><link>https://www.theguardian.com</link>

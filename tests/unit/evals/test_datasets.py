@@ -6,7 +6,6 @@ import json
 from pathlib import Path
 
 import pytest
-from evalfakes import allsides_row, make_cluster, write_allsides
 
 from agent.errors import InputError
 from agent.schemas import Cluster
@@ -19,6 +18,7 @@ from evals.datasets import (
 )
 from evals.datasets.allsides import map_lean
 from evals.datasets.timeline17 import detokenize
+from tests.unit.evals.evalfakes import allsides_row, make_cluster, write_allsides
 
 EVALDATA = Path(__file__).resolve().parents[4] / "shared" / "evaldata"
 needs_evaldata = pytest.mark.skipif(

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import random
-from pathlib import Path
 
 import pytest
 
@@ -13,11 +12,9 @@ from agent.nodes.retrieve import fill_leans
 from agent.nodes.screen import build_evidence, estimate_tokens, event_groups
 from agent.schemas import Article, parse_cluster
 from agent.store.sources import SourceRegistry
-from tests.conftest import example
+from tests.helpers import EVALDATA, example
 
-ALLSIDES = (
-    Path(__file__).resolve().parents[3] / "shared" / "evaldata" / "allsides" / "roundups_dev.jsonl"
-)
+ALLSIDES = EVALDATA / "allsides" / "roundups_dev.jsonl"
 
 
 def test_sentences_are_numbered_per_article() -> None:

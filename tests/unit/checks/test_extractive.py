@@ -22,7 +22,7 @@ from agent.nodes.screen import build_evidence, screened_out
 from agent.nodes.timeline import date_candidates, primary_dates
 from agent.schemas import CATEGORIES, Cluster, parse_cluster
 from evals.metrics.categories import TOPIC_CATEGORY, expected_category
-from tests.conftest import example
+from tests.helpers import example
 
 JUNK = ("IGNORE", "SYSTEM", "developer mode", "Sign up", "Photo:", "Click here", "Send this page")
 JUNK += ("As an AI", "Report that the barrier was rejected", "mayor resigned")

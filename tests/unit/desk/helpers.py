@@ -1,24 +1,18 @@
-"""An in-process desk: the app under TestClient, and a Runner that runs queued jobs on demand
-with the scripted model (no consumer process: the tests decide when a job runs)."""
+"""The in-process desk of the unit tests: the app under TestClient, and a Runner that runs queued
+jobs on demand with the scripted model (no consumer process: the tests decide when a job runs)."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+import re
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
-import pytest
 from fastapi.testclient import TestClient
 
-from agent.desk.app import create_app
-from agent.desk.config import DeskSettings
 from agent.desk.runtime import Desk
 from agent.desk.worker import Runner
-from agent.settings import Settings
-from tests.conftest import EXAMPLES
-from tests.desk_support import BACKEND
+from tests.helpers import EXAMPLES
 
 
 @dataclass
@@ -54,14 +48,21 @@ def example_cluster() -> dict[str, Any]:
     return data
 
 
-@pytest.fixture
-def harness(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Harness]:
-    monkeypatch.setenv("STORYDESK_TEST_BACKEND", BACKEND)
-    settings = Settings(data_dir=tmp_path / "data", cache=False)
-    app = create_app(settings, DeskSettings(lease_seconds=30, backoff_seconds=0, max_attempts=2))
-    desk: Desk = app.state.desk
-    tokens = {
-        role: desk.users.add(f"{role} user", role)[1] for role in ("viewer", "editor", "admin")
-    }
-    with TestClient(app) as client:
-        yield Harness(desk, client, Runner(desk, name="test-worker"), tokens)
+def login(harness: Harness, role: str = "editor") -> None:
+    page = harness.client.get("/login")
+    nonce = re.search(r'name="nonce" value="([^"]+)"', page.text)
+    assert nonce, page.text
+    answer = harness.client.post(
+        "/login",
+        data={"token": harness.tokens[role], "nonce": nonce.group(1), "next": "/"},
+        follow_redirects=False,
+    )
+    assert answer.status_code == 303, answer.text
+    cookie = answer.headers["set-cookie"]
+    assert "storydesk_session=" in cookie and "HttpOnly" in cookie and "SameSite=strict" in cookie
+
+
+def csrf(html: str) -> str:
+    found = re.search(r'name="csrf" value="([^"]+)"', html)
+    assert found, html
+    return found.group(1)

@@ -8,7 +8,6 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import select
-from store_helpers import article, write_jsonl
 
 from agent.checks.meter import blindspot_side
 from agent.errors import InputError
@@ -18,6 +17,7 @@ from agent.intake.features import Analyzer, vectorize
 from agent.intake.pipeline import ingest, run_clustering
 from agent.settings import Settings
 from agent.store.store import ARTICLES, CLUSTERS, Store
+from tests.unit.store.helpers import article, write_jsonl
 
 
 def _clusters_by_article(store: Store) -> dict[str, str]:

@@ -9,7 +9,6 @@ from pathlib import Path
 from xml.etree import ElementTree
 
 import pytest
-from evalfakes import FakeAgent, make_story
 
 import agent
 from agent.errors import InputError, ModelOutputError
@@ -20,6 +19,7 @@ from evals.cli import register
 from evals.compare import compare_runs, compare_summaries, format_deltas, parse_tolerances
 from evals.report import write_report
 from evals.runner import RunOptions, run_eval
+from tests.unit.evals.evalfakes import FakeAgent, make_story
 
 
 def _run(
@@ -60,7 +60,7 @@ def test_report_needs_a_run_directory(tmp_path: Path) -> None:
 
 
 def test_report_for_summedits_shows_the_confusion(summedits_file: Path, tmp_path: Path) -> None:
-    from evalfakes import FakeChecker
+    from tests.unit.evals.evalfakes import FakeChecker
 
     out = tmp_path / "se"
     run_eval(

@@ -1,4 +1,4 @@
-"""Real desk processes (`storydesk serve`, `storydesk worker`) over the defaults (SQLite +
+"""Helpers for real desk processes (`storydesk serve`, `storydesk worker`) over the defaults (SQLite +
 SqliteHuey) and over PostgreSQL + Redis (skipped, saying why, when those are absent)."""
 
 from __future__ import annotations
@@ -64,7 +64,7 @@ class Running:
         )
 
 
-def _pg_schema() -> Iterator[str]:
+def pg_schema() -> Iterator[str]:
     try:
         import psycopg
     except ImportError:
@@ -85,7 +85,7 @@ def _pg_schema() -> Iterator[str]:
         connection.close()
 
 
-def _redis_url() -> str:
+def redis_url_or_skip() -> str:
     try:
         import redis
     except ImportError:
@@ -96,16 +96,6 @@ def _redis_url() -> str:
         pytest.skip(f"Redis not reachable at {REDIS_URL} ({error})")
     # A database of its own, so that another run's consumers do not take this run's ids.
     return f"{REDIS_URL.rstrip('/')}/{random.randint(1, 15)}"
-
-
-@pytest.fixture(params=["defaults", "postgres+redis"])
-def engines(request: pytest.FixtureRequest) -> Iterator[dict[str, str]]:
-    if request.param == "defaults":
-        yield {}
-        return
-    redis_url = _redis_url()
-    for url in _pg_schema():
-        yield {"STORYDESK_DATABASE_URL": url, "STORYDESK_QUEUE_URL": redis_url}
 
 
 def serve(tmp_path: Path, extra: dict[str, str]) -> Iterator[Running]:
@@ -130,16 +120,6 @@ def serve(tmp_path: Path, extra: dict[str, str]) -> Iterator[Running]:
     finally:
         for process in [*running.workers, running.server]:
             stop(process)
-
-
-@pytest.fixture
-def desk(tmp_path: Path, engines: dict[str, str]) -> Iterator[Running]:
-    yield from serve(tmp_path, engines)
-
-
-@pytest.fixture
-def sqlite_desk(tmp_path: Path) -> Iterator[Running]:
-    yield from serve(tmp_path, {})
 
 
 def example_cluster() -> dict[str, Any]:

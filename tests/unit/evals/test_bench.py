@@ -30,8 +30,7 @@ from evals.bench import (
     synthetic_cluster,
     verdict,
 )
-from tests.conftest import NOW, example
-from tests.unit.test_graph import scripted
+from tests.helpers import NOW, example, scripted
 
 DRAFTERS = {"SummaryDraft", "TimelineDraft", "ImpactDraft", "Classification"}
 

@@ -6,11 +6,11 @@ import json
 from pathlib import Path
 
 import pytest
-from evalfakes import FakeAgent, FakeChecker, make_story
 
 from agent.errors import ClusterRefused, InputError, ModelOutputError, ModelUnavailableError
 from agent.schemas import Cluster, Story
 from evals.runner import ITEMS_FILE, RUN_FILE, SUMMARY_FILE, ModelInfo, RunOptions, run_eval
+from tests.unit.evals.evalfakes import FakeAgent, FakeChecker, make_story
 
 
 def _options(dataset: str, path: Path, out: Path, **kwargs: object) -> RunOptions:

@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from store_helpers import article, write_jsonl
 
 from agent.intake.clustering import Clusterer, LiveCluster
 from agent.intake.features import Vector
@@ -22,6 +21,7 @@ from evals.clustering import (
     story_overlap,
     streams,
 )
+from tests.unit.store.helpers import article, write_jsonl
 
 START = datetime(2021, 4, 1, 12, tzinfo=UTC)
 

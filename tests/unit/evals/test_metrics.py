@@ -6,7 +6,6 @@ import re
 from pathlib import Path
 
 import pytest
-from evalfakes import make_cluster, make_story
 
 from agent.schemas import FactCheck, TimelineEvent
 from evals.datasets import load_babe
@@ -26,6 +25,7 @@ from evals.metrics.rouge import rouge
 from evals.metrics.story import cost, schema_valid
 from evals.metrics.support import citation_validity, claim_support
 from evals.metrics.timeline import most_frequent_dates, prf, timeline_scores
+from tests.unit.evals.evalfakes import make_cluster, make_story
 
 
 def test_rouge_matches_hand_computed_values() -> None:

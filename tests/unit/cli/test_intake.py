@@ -7,11 +7,11 @@ import json
 from pathlib import Path
 
 import pytest
-from store_helpers import article, write_jsonl
 
 from agent.cli.intake import register
 from agent.errors import ConfigError, InputError
 from agent.settings import Settings
+from tests.unit.store.helpers import article, write_jsonl
 
 
 def run(settings: Settings, *argv: str) -> int:

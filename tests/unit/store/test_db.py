@@ -7,7 +7,6 @@ from pathlib import Path
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from store_helpers import make_story
 
 from agent.errors import ConfigError
 from agent.settings import Settings
@@ -20,6 +19,7 @@ from agent.store.db import (
     open_store,
 )
 from agent.store.models import metadata
+from tests.unit.store.helpers import make_story
 
 
 def test_models_match_the_migrations(tmp_path: Path) -> None:

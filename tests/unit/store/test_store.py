@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from store_helpers import make_story
 
 from agent.errors import InputError
 from agent.store.store import Store
+from tests.unit.store.helpers import make_story
 
 
 def test_save_get_and_list(store: Store) -> None:
