@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import re
+import socket
 import stat
 import threading
 import time
@@ -58,10 +59,13 @@ def test_fetch_refuses_non_public_addresses_and_schemes(url: str) -> None:
 
 
 class _Local(BaseHTTPRequestHandler):
+    hits: list[str] = []  # noqa: RUF012 - the paths asked, across servers of one run
+
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
         return
 
     def do_GET(self) -> None:  # noqa: N802 - http.server's name
+        _Local.hits.append(self.path)
         if self.path == "/redirect-file":
             self.send_response(302)
             self.send_header("Location", "file:///etc/passwd")
@@ -123,6 +127,72 @@ def test_fetch_has_size_and_time_limits(local: str, monkeypatch: pytest.MonkeyPa
     with pytest.raises(InputError, match="longer than"):
         ingest.fetch(f"{local}/slow", allow_private=True)
     assert time.monotonic() - started < 2.5
+
+
+def _resolver(answers: list[str], port: int, seen: list[str]) -> Any:
+    """A getaddrinfo for the made-up host `rebind.test` that answers `answers` in turn (the
+    last one from then on), as a rebinding DNS server would; other names resolve as usual."""
+    real = socket.getaddrinfo
+
+    def getaddrinfo(host: Any, *args: Any, **kwargs: Any) -> Any:
+        if host != "rebind.test":
+            return real(host, *args, **kwargs)
+        address = answers[min(len(seen), len(answers) - 1)]
+        seen.append(address)
+        return [(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP, "", (address, port))]
+
+    return getaddrinfo
+
+
+def test_dns_rebinding_is_refused_at_the_connection(
+    local: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The name resolves to a public address for the check, then to loopback: the fetch
+    connects only to an address it checked, so it refuses instead of reaching loopback."""
+    port = int(local.rsplit(":", 1)[1])
+    seen: list[str] = []
+    monkeypatch.setattr(
+        socket, "getaddrinfo", _resolver(["93.184.216.34", "127.0.0.1"], port, seen)
+    )
+    hits = len(_Local.hits)
+    with pytest.raises(InputError, match="rebind.test is 127.0.0.1, a loopback"):
+        ingest.fetch(f"http://rebind.test:{port}/feed", allow_private=False)
+    assert seen == ["93.184.216.34", "127.0.0.1"]  # the check, then the connection's own
+    assert len(_Local.hits) == hits  # the loopback server was never asked
+
+
+def test_the_connection_goes_to_the_address_it_checked(
+    local: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A name only the guard can resolve is fetched: the connection uses the guard's answer
+    (resolved once per connection), not a second lookup of its own."""
+    port = int(local.rsplit(":", 1)[1])
+    seen: list[str] = []
+    monkeypatch.setattr(socket, "getaddrinfo", _resolver(["127.0.0.1"], port, seen))
+    hits = len(_Local.hits)
+    assert ingest.fetch(f"http://rebind.test:{port}/feed", allow_private=True)[0] == b"[]"
+    assert len(_Local.hits) == hits + 1 and seen == ["127.0.0.1", "127.0.0.1"]
+
+
+def test_a_name_with_any_private_address_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    def both(host: Any, port: Any, *args: Any, **kwargs: Any) -> Any:
+        return [
+            (socket.AF_INET, socket.SOCK_STREAM, 6, "", ("93.184.216.34", port)),
+            (socket.AF_INET, socket.SOCK_STREAM, 6, "", ("10.0.0.5", port)),
+        ]
+
+    monkeypatch.setattr(socket, "getaddrinfo", both)
+    with pytest.raises(InputError, match="10.0.0.5, a loopback, link-local or private"):
+        ingest.fetch("http://mixed.test/feed", allow_private=False)
+
+
+def test_fetch_ignores_proxies_from_the_environment(
+    local: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A proxy would resolve the name itself, past the guard: ingest never uses one."""
+    monkeypatch.setenv("http_proxy", "http://127.0.0.1:9")  # nothing listens there
+    monkeypatch.setenv("HTTP_PROXY", "http://127.0.0.1:9")
+    assert ingest.fetch(f"{local}/feed", allow_private=True)[0] == b"[]"
 
 
 # ------------------------------------------------------------------ CSRF
