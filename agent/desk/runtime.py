@@ -76,28 +76,46 @@ class Desk:
         return bool(self.queue.send(job_id, priority))
 
 
+CHECKPOINT_WAIT_SECONDS = 10.0
+"""How long a checkpoint read or write waits for a PostgreSQL connection (a database that is
+briefly away) before the attempt fails and the job is retried."""
+
+
 def make_checkpointer(settings: Settings) -> Any:
     """Open the graph's checkpointer: PostgreSQL when the store is, else the SQLite file."""
     url = settings.db_url
     if url.startswith(("postgresql", "postgres:")):
         try:
-            import psycopg
             from langgraph.checkpoint.postgres import PostgresSaver
             from psycopg.rows import dict_row
+            from psycopg_pool import ConnectionPool, PoolTimeout
         except ImportError:
             raise ConfigError(
                 "PostgreSQL checkpoints need pip install 'storydesk[postgres]'"
             ) from None
         plain = url.replace("postgresql+psycopg://", "postgresql://", 1)
+        # A pool, not one connection: a connection the server dropped (a restart, a network
+        # cut) is checked on the way out and replaced, so the worker carries on once the
+        # database is back instead of failing every job on a closed connection.
+        pool: ConnectionPool[Any] = ConnectionPool(
+            plain,
+            kwargs={"autocommit": True, "prepare_threshold": 0, "row_factory": dict_row},
+            min_size=1,
+            max_size=4,
+            check=ConnectionPool.check_connection,
+            timeout=CHECKPOINT_WAIT_SECONDS,
+            open=True,
+        )
         try:
-            connection = psycopg.Connection.connect(
-                plain, autocommit=True, prepare_threshold=0, row_factory=dict_row
-            )
-        except psycopg.OperationalError as error:
+            pool.wait(timeout=CHECKPOINT_WAIT_SECONDS)
+        except PoolTimeout:
+            pool.close()
             raise ConfigError(
-                f"cannot open the checkpoints at {url}: {error}; check STORYDESK_DATABASE_URL"
+                f"cannot open the checkpoints at {url} (no connection in "
+                f"{CHECKPOINT_WAIT_SECONDS:g} s); check STORYDESK_DATABASE_URL and that the "
+                "database server is running"
             ) from None
-        saver = PostgresSaver(connection)
+        saver = PostgresSaver(pool)
         saver.setup()
         return saver
     from langgraph.checkpoint.sqlite import SqliteSaver

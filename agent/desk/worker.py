@@ -18,6 +18,7 @@ from typing import Any
 
 from langchain_core.runnables import RunnableConfig
 from langgraph.types import Command
+from sqlalchemy.exc import SQLAlchemyError
 
 from agent.desk.runtime import Desk, RevisionStore, make_checkpointer, revision_author, test_backend
 from agent.errors import ClusterRefused, InputError, ModelOutputError, StorydeskError
@@ -121,16 +122,23 @@ class Runner:
         """Run the thread on (the agent checkpoints every step) and record which node runs."""
         running: list[str] = []
 
+        def show() -> None:
+            if not running:
+                return
+            try:
+                self.desk.jobs.set_node(job.id, self.name, ", ".join(sorted(running)))
+            except SQLAlchemyError as error:  # progress only: the draft need not stop for it
+                log.warning("could not record the node of job %s (%s)", job.id, error)
+
         def started(node: str) -> None:
             running.append(node)
-            self.desk.jobs.set_node(job.id, self.name, ", ".join(sorted(running)))
+            show()
 
         def finished(node: str, _update: Any) -> None:
             _test_kill_hook(node)
             if node in running:
                 running.remove(node)
-            if running:
-                self.desk.jobs.set_node(job.id, self.name, ", ".join(sorted(running)))
+            show()
 
         self.agent.advance(data, self._config(job), on_event=finished, on_start=started)
 

@@ -72,3 +72,41 @@ def effects(client: httpx.Client, cluster_id: str) -> dict[str, Any]:
         "revisions": revisions,
         "flags": flags,
     }
+
+
+TABLE = "STORYDESK_TEST_TABLE"
+"""Test-only: a file the reliability and security tests append their outcome rows to (JSON
+lines); `python -m tests.integration.reliability.table` sets it and prints the table."""
+
+
+def record(
+    case: str,
+    *,
+    tried: int,
+    outcome: str,
+    jobs: int | None = None,
+    stories: int | None = None,
+    revisions: int | None = None,
+    model_requests: int | None = None,
+    note: str = "",
+) -> None:
+    """Append one row (a fault or input class, how many were tried, the outcome and the
+    effects counted) to $STORYDESK_TEST_TABLE; nothing when it is unset."""
+    path = os.environ.get(TABLE)
+    if not path:
+        return
+    import json
+
+    row = {
+        "case": case,
+        "tried": tried,
+        "outcome": outcome,
+        "jobs": jobs,
+        "stories": stories,
+        "revisions": revisions,
+        "model_requests": model_requests,
+        "note": note,
+    }
+    with open(path, "a", encoding="utf-8") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        handle.write(json.dumps(row) + "\n")
