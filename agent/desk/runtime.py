@@ -23,6 +23,21 @@ TEST_BACKEND = "STORYDESK_TEST_BACKEND"
 worker uses instead of the configured model, so end-to-end tests run real processes without
 a real model. Never set it in production."""
 
+TEST_KILL_AT = "STORYDESK_TEST_KILL_AT"
+"""Test-only: the name of a point in the server's handling of a review (`review:checked`
+before its transaction, `review:in_transaction` after its rows are written and before the
+commit, `review:recorded` after the commit and before its job id is sent); the server SIGKILLs
+itself there, so the crash tests can die at each. Read only by `test_kill_at`; never set it in
+production."""
+
+
+def test_kill_at(point: str) -> None:
+    """Kill this process at the point named by STORYDESK_TEST_KILL_AT (tests only)."""
+    if point == os.environ.get(TEST_KILL_AT):
+        import signal
+
+        os.kill(os.getpid(), signal.SIGKILL)
+
 
 @dataclass
 class Desk:
