@@ -20,8 +20,8 @@ from tests.integration.reliability.support import (
     effects,
     model_requests,
     per_schema,
-    record,
 )
+from tests.integration.reliability.table import record
 
 # Every node a draft job runs, in graph order (revise runs only when the fact-check asks for
 # it: the scripted model is careful, so that boundary is skipped with its reason).
@@ -106,6 +106,17 @@ def test_worker_killed_after_each_node_finishes_one_story(
         assert sum(after.values()) == 0, after
     if node in ("retrieve", "screen"):
         assert sum(before.values()) == 0 and all(c == 1 for c in after.values()), after
+    record(
+        f"worker kill -9 after {node}",
+        tried=1,
+        outcome="resumed from its checkpoint; needs_review",
+        jobs=found["jobs"],
+        stories=found["stories"],
+        revisions=sum(len(r) for r in found["revisions"].values()),
+        model_requests=sum(total.values()),
+        note=f"model requests before the kill {sum(before.values())}, after "
+        f"{sum(after.values())}; claims 2",
+    )
 
 
 def test_server_killed_during_a_review_edit_loses_nothing(sqlite_desk: Running) -> None:
@@ -161,6 +172,15 @@ def test_server_killed_during_a_review_edit_loses_nothing(sqlite_desk: Running) 
     _unique_flags(found)
     assert client.get(f"/api/stories/{story_id}").json()["summary"][1]["text"] == summary[1]["text"]
     print(f"first post: {sent}; jobs {found['jobs']}")
+    record(
+        "server kill -9 while a review edit is in flight (unpinned timing)",
+        tried=1,
+        outcome="edit applied once; the repeat answered 200 with its job",
+        jobs=found["jobs"],
+        stories=found["stories"],
+        revisions=sum(len(r) for r in found["revisions"].values()),
+        note=f"review jobs {len(reviews)}",
+    )
 
 
 # Where the server dies while it handles the edit, and whether the edit was recorded there.

@@ -24,8 +24,8 @@ from tests.integration.reliability.support import (
     effects,
     model_requests,
     per_schema,
-    record,
 )
+from tests.integration.reliability.table import record
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis]
 
