@@ -152,7 +152,14 @@ def run(drafts: int, workers: int, extra: dict[str, str]) -> int:
             elapsed = time.monotonic() - started
             counts = api.get("/api/jobs", params={"kind": "draft", "limit": 1}).json()["counts"]
             total_jobs = api.get("/api/jobs", params={"limit": 1}).json()["total"]
-            stories = api.get("/api/stories", params={"limit": 1000}).json()
+            stories = api.get("/api/stories", params={"limit": 500}).json()
+            stories["items"] += [
+                item
+                for offset in range(500, stories["total"], 500)
+                for item in api.get("/api/stories", params={"limit": 500, "offset": offset}).json()[
+                    "items"
+                ]
+            ]
             revisions = [
                 [
                     r["revision"]

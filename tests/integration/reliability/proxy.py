@@ -1,6 +1,7 @@
 """A loopback TCP proxy that a test can cut: every open connection closed and new ones refused
 (nothing listens on the port), then restored on the same port, as when a database server or
-Redis goes away for a few seconds and comes back."""
+Redis goes away for a few seconds and comes back; or freeze: connections accepted and bytes
+taken in but nothing forwarded either way until thawed, as when a network drops packets."""
 
 from __future__ import annotations
 
@@ -19,6 +20,8 @@ class Proxy:
         self._lock = threading.Lock()
         self._open: set[socket.socket] = set()
         self._listener: socket.socket | None = None
+        self._thawed = threading.Event()
+        self._thawed.set()
         self.accepted = 0
         self.cut_connections = 0
         self.cuts = 0
@@ -47,7 +50,15 @@ class Proxy:
         for sock in sockets:
             _close(sock)
 
+    def freeze(self) -> None:
+        """Stop forwarding (both ways, new connections too) without closing anything."""
+        self._thawed.clear()
+
+    def thaw(self) -> None:
+        self._thawed.set()
+
     def stop(self) -> None:
+        self.thaw()
         self.cut()
 
     def _accept(self, listener: socket.socket) -> None:
@@ -61,26 +72,31 @@ class Proxy:
                 continue
             except OSError:
                 return
-            try:
-                upstream = socket.create_connection(self.target, timeout=5)
-            except OSError:
+            threading.Thread(target=self._join, args=(listener, client), daemon=True).start()
+
+    def _join(self, listener: socket.socket, client: socket.socket) -> None:
+        self._thawed.wait()
+        try:
+            upstream = socket.create_connection(self.target, timeout=5)
+        except OSError:
+            _close(client)
+            return
+        client.settimeout(None)
+        upstream.settimeout(None)
+        with self._lock:
+            if self._listener is not listener:  # cut while connecting
                 _close(client)
-                continue
-            client.settimeout(None)
-            upstream.settimeout(None)
-            with self._lock:
-                if self._listener is not listener:  # cut while connecting
-                    _close(client)
-                    _close(upstream)
-                    return
-                self._open |= {client, upstream}
-                self.accepted += 1
-            for a, b in ((client, upstream), (upstream, client)):
-                threading.Thread(target=self._pump, args=(a, b), daemon=True).start()
+                _close(upstream)
+                return
+            self._open |= {client, upstream}
+            self.accepted += 1
+        for a, b in ((client, upstream), (upstream, client)):
+            threading.Thread(target=self._pump, args=(a, b), daemon=True).start()
 
     def _pump(self, source: socket.socket, sink: socket.socket) -> None:
         try:
             while data := source.recv(65536):
+                self._thawed.wait()
                 sink.sendall(data)
         except OSError:
             pass

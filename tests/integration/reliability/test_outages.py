@@ -143,3 +143,55 @@ def test_an_outage_mid_run_loses_nothing(
         model_requests=sum(requests.values()),
         note=f"{proxy.cut_connections} connections cut; claims {sum(claims)}",
     )
+
+
+def test_a_frozen_redis_neither_hangs_the_server_nor_loses_the_job(
+    proxied: tuple[Running, dict[str, Proxy]], tmp_path: Path
+) -> None:
+    """Redis stops answering without closing anything (packets dropped): a trigger still
+    answers within the queue's timeout, its job row stays queued, and once Redis answers
+    again the worker (the same process) drafts it once."""
+    from agent.desk.queue import REDIS_TIMEOUT_SECONDS
+
+    desk, proxies = proxied
+    log = tmp_path / "model.log"
+    worker = desk.worker("worker", STORYDESK_TEST_BACKEND=COUNTING_BACKEND, **{MODEL_LOG: str(log)})
+    client = desk.client()
+    cluster = _clusters()[0]
+    assert client.post("/api/clusters", json=cluster).status_code == 201
+    time.sleep(1.0)  # the worker is polling Redis through the proxy
+    proxies["redis"].freeze()
+    started = time.monotonic()
+    answer = client.post(f"/api/clusters/{cluster['id']}/drafts")
+    took = time.monotonic() - started
+    assert answer.status_code == 202, answer.text
+    assert took < 3 * REDIS_TIMEOUT_SECONDS, f"the trigger hung {took:.1f} s on a frozen Redis"
+    job_id = answer.json()["job_id"]
+    assert client.get(f"/api/jobs/{job_id}").json()["status"] == "queued"
+    time.sleep(2.0)
+    proxies["redis"].thaw()
+
+    def drafted() -> bool:
+        status = client.get(f"/api/jobs/{job_id}").json()["status"]
+        assert status != "failed", desk.log_text()
+        return status == "needs_review"
+
+    try:
+        wait_for(drafted, 120, "the draft after Redis answered again")
+    except AssertionError as error:
+        raise AssertionError(f"{error}\n{desk.log_text()}") from None
+    assert worker.poll() is None
+    found = effects(client, cluster["id"])
+    requests = per_schema(model_requests(log))
+    assert found["jobs"] == 1 and found["stories"] == 1
+    assert list(found["revisions"].values()) == [[1]]
+    assert all(n == 1 for n in requests.values()), requests
+    record(
+        "Redis frozen (no answer, nothing closed) during a trigger",
+        tried=1,
+        outcome=f"trigger answered 202 in {took:.1f} s; drafted once after the thaw",
+        jobs=found["jobs"],
+        stories=found["stories"],
+        revisions=1,
+        model_requests=sum(requests.values()),
+    )
