@@ -231,11 +231,13 @@ class Jobs:
         overrides: list[dict[str, Any]],
         draft: JobView,
         request_hash: str,
+        before_commit: Callable[[], None] | None = None,
     ) -> tuple[JobView, bool]:
         """Record a decision on a revision and queue its resume job, in one transaction.
 
         One decision per revision (a unique key): the same submission (by `request_hash`)
         again returns its first job (created False); a different one raises Conflict.
+        `before_commit()` runs inside the transaction, after its rows are written.
         """
         payload_hash = request_hash
         job_id = new_id()
@@ -277,6 +279,8 @@ class Jobs:
                         enqueued_at=now,
                     )
                 )
+                if before_commit is not None:
+                    before_commit()
         except IntegrityError:
             first = self.action_on(story_id, revision)
             if first is None:
