@@ -61,6 +61,14 @@ ArticleId = Annotated[str, Field(pattern=_ID_PATTERN, description="An article id
 Citations = Annotated[list[ArticleId], Field(min_length=1, description="Article ids cited.")]
 
 
+_PRECISIONS: dict[int, Precision] = {4: "year", 7: "month", 10: "day"}
+
+
+def precision_of(date: str) -> Precision:
+    """The precision a date is written with: YYYY is a year, YYYY-MM a month, else a day."""
+    return _PRECISIONS.get(len(date), "day")
+
+
 def side_of(lean: Lean | None) -> Side | None:
     """Map a lean to the side it counts for on the bias meter (None for mixed or unrated)."""
     if lean in ("left", "lean-left"):
@@ -214,7 +222,7 @@ class TimelineEvent(_Model):
 
     @model_validator(mode="after")
     def _precision_matches(self) -> TimelineEvent:
-        expected = {4: "year", 7: "month", 10: "day"}[len(self.date)]
+        expected = precision_of(self.date)
         if expected != self.precision:
             raise ValueError(f"date {self.date!r} has {expected} precision, not {self.precision}")
         padded = self.date + {4: "-01-01", 7: "-01", 10: ""}[len(self.date)]

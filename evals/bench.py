@@ -452,10 +452,11 @@ def _first_round(agent: Any, thread_id: str) -> tuple[int, int] | None:
 def single_prompt_story(agent: Any, local: LocalBackend, cluster: dict[str, Any]) -> dict[str, Any]:
     """The simple way: one call writes the whole story as JSON; the same fact-check scores it."""
     from agent.checks.claims import run_checks, to_fact_check
+    from agent.checks.drafts import Drafts
     from agent.nodes.common import id_enum, model_verifier, with_prefix
     from agent.nodes.screen import build_evidence, evidence_budget
     from agent.prompts import load_prompt
-    from agent.schemas import CATEGORIES, Sentiment, parse_cluster
+    from agent.schemas import CATEGORIES, Sentiment, parse_cluster, precision_of
 
     parsed = parse_cluster(cluster)
     context = agent.context()
@@ -518,11 +519,21 @@ def single_prompt_story(agent: Any, local: LocalBackend, cluster: dict[str, Any]
     draft_seconds = time.perf_counter() - started
     draft_traces = list(local.trace)
     value: Any = result.value
-    state = {
-        "classification": {"title": value.title},
+    state: Drafts = {
+        "classification": {
+            "title": value.title,
+            "category": value.category,
+            "sentiment": value.sentiment,
+        },
         "summary": [{"text": s.text, "citations": list(s.cites)} for s in value.summary],
         "timeline": [
-            {"date": e.date, "event": e.event, "citations": list(e.cites)} for e in value.timeline
+            {
+                "date": e.date,
+                "precision": precision_of(e.date),
+                "event": e.event,
+                "citations": list(e.cites),
+            }
+            for e in value.timeline
         ],
         "who_benefited": [
             {"party": p.party, "explanation": p.explanation, "citations": list(p.cites)}
