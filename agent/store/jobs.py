@@ -21,7 +21,7 @@ from sqlalchemy.exc import IntegrityError
 from agent.errors import InputError
 from agent.schemas import Story
 from agent.store.models import DeskCluster, Job, ReviewAction, RevisionMeta, utcnow
-from agent.store.store import REVISIONS, STORIES, upsert_story_head
+from agent.store.store import REVISIONS, STORIES, insert_revision, upsert_story_head
 
 JOBS = cast(Table, Job.__table__)
 ACTIONS = cast(Table, ReviewAction.__table__)
@@ -578,15 +578,7 @@ class Jobs:
         upsert_story_head(connection, story, now)
         if exists is not None:
             return False
-        connection.execute(
-            insert(REVISIONS).values(
-                story_id=story.id,
-                revision=story.revision,
-                status=story.review.status,
-                data=data,
-                created_at=now,
-            )
-        )
+        insert_revision(connection, story, data, now)
         connection.execute(
             insert(META).values(
                 story_id=story.id,
