@@ -554,6 +554,7 @@ def overhead(
 ) -> dict[str, float]:
     """Wall time of a story with the recorded answers replayed instantly (graph, checks,
     checkpoints): first run and the median of the following ones."""
+    from agent.checks.claims import forget_checks
     from agent.schemas import parse_cluster
 
     replay = Replay(answers, model="replay")
@@ -562,6 +563,9 @@ def overhead(
     with tempfile.TemporaryDirectory() as scratch:
         agent = _agent(settings.model_copy(update={"data_dir": Path(scratch)}), replay, None)
         for _ in range(repeat + 1):
+            # Each run is a new story to the checks: what they remember of the last run's
+            # evidence would make a repeat cheaper than any real story.
+            forget_checks()
             started = time.perf_counter()
             cpu_started = time.process_time()
             agent.draft(parsed)
