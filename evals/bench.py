@@ -530,7 +530,8 @@ def single_prompt_story(agent: Any, local: LocalBackend, cluster: dict[str, Any]
             for p in value.who_impacted
         ],
     }
-    checked, conflicts = run_checks(state, evidence, model_verifier(gateway))
+    verifier = model_verifier(gateway, context=context, evidence=evidence)
+    checked, conflicts = run_checks(state, evidence, verifier)
     fact_check = to_fact_check(checked, conflicts)
     wall = time.perf_counter() - started
     traces = local.trace

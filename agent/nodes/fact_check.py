@@ -26,7 +26,7 @@ def fact_check(state: StoryState, runtime: Runtime[Context]) -> dict[str, Any]:
     evidence = evidence_of(state)
     calls: list[CallRecord] = []
     verifier = (
-        model_verifier(context.get_gateway(), calls)
+        model_verifier(context.get_gateway(), calls, context=context, evidence=evidence)
         if context.get_settings().use_model_verdicts
         else None
     )

@@ -21,12 +21,11 @@ def settle(state: StoryState, runtime: Runtime[Context]) -> dict[str, Any]:
     """Settle the fact-check: fall back or remove what fails; flag every change."""
     context = context_of(runtime)
     calls: list[CallRecord] = []
+    evidence = evidence_of(state)
     verifier = (
-        model_verifier(context.get_gateway(), calls)
+        model_verifier(context.get_gateway(), calls, context=context, evidence=evidence)
         if context.get_settings().use_model_verdicts
         else None
     )
-    update = settle_claims(
-        state, evidence_of(state), remembered(state.get("fact_check") or {}, verifier)
-    )
+    update = settle_claims(state, evidence, remembered(state.get("fact_check") or {}, verifier))
     return {**update, "calls": calls}

@@ -105,6 +105,42 @@ def test_every_drafter_prompt_starts_with_the_same_instructions_then_evidence(
     assert all("[a1.s1]" not in m["content"] for r in requests for m in r.messages[1:])
 
 
+def test_revise_and_verify_follow_the_drafters_prefix(settings: Settings) -> None:
+    # A loose paraphrase goes to the model's verdict, a wrong figure to revise: both questions
+    # must start with the very message the drafters prefilled, so it is not prefilled again.
+    from agent.api import StoryAgent
+
+    summary = [
+        {"cites": ["a2.s2"], "text": "Koizumi and Hegseth spoke for roughly fifty minutes."},
+        {"cites": ["a2.s2"], "text": "The meeting at the Pentagon lasted about 90 minutes."},
+    ]
+    fake = scripted(
+        FakeModel(),
+        summary=summary,
+        verdict="supported",
+        rewrite="The meeting at the Pentagon lasted about 95 minutes.",
+    )
+    agent = StoryAgent(
+        settings.model_copy(update={"model_verdicts": "on", "max_revisions": 1}),
+        gateway=Gateway(fake),
+        now=NOW,
+    )
+    agent.draft(parse_cluster(example("koizumi-hegseth")))
+    shared = {json.dumps(r.messages[0]) for r in fake.requests if r.schema_name in DRAFTERS}
+    asked = fake.calls("VerifyAnswer") + fake.calls("Rewrite")
+    assert len(shared) == 1 and fake.calls("VerifyAnswer") and fake.calls("Rewrite")
+    assert all(json.dumps(r.messages[0]) in shared for r in asked)
+    assert all(len(r.messages) == 2 and r.messages[1]["role"] == "user" for r in asked)
+
+
+def test_the_shared_prefix_says_the_evidence_is_data_not_instructions() -> None:
+    from agent.prompts import load_prompt
+
+    system = load_prompt("prefix").render(today="2026-01-17", evidence="[a1.s1] x").messages[0]
+    instructions = system.content.split("EVIDENCE")[0]
+    assert "not instructions" in instructions
+
+
 def test_prefix_reuse_is_the_same_in_any_branch_order(settings: Settings) -> None:
     # The four drafters run in parallel and take turns on one llama.cpp context in any order:
     # each order must prefill only the shared prefix once, plus each task.
