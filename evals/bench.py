@@ -202,6 +202,32 @@ class Replay:
         return Completion(answer.text, answer.prompt_tokens, answer.completion_tokens)
 
 
+REPLAY_FILE = "STORYDESK_BENCH_REPLAY"
+"""Bench-only: a file of recorded answers; `replay_backend` (named by STORYDESK_TEST_BACKEND)
+answers a desk worker's calls from it instantly, so the queue bench measures the desk alone."""
+
+
+def save_answers(answers: dict[str, list[_Recorded]], path: Path) -> None:
+    """Write recorded answers as JSON (for a worker process's `replay_backend`)."""
+    data = {key: [asdict(a) for a in items] for key, items in answers.items()}
+    path.write_text(json.dumps(data), encoding="utf-8")
+
+
+def load_answers(path: Path) -> dict[str, list[_Recorded]]:
+    """Read answers written by `save_answers`."""
+    data = json.loads(path.read_text(encoding="utf-8"))
+    return {key: [_Recorded(**a) for a in items] for key, items in data.items()}
+
+
+def replay_backend() -> Replay:
+    """The instant model of a queue bench worker: the answers in the file STORYDESK_BENCH_REPLAY
+    names (bench and tests only; loaded through STORYDESK_TEST_BACKEND)."""
+    path = os.environ.get(REPLAY_FILE)
+    if not path:
+        raise InputError(f"{REPLAY_FILE} must name a file of recorded answers")
+    return Replay(load_answers(Path(path)), model="replay")
+
+
 # --------------------------------------------------------------------------- clusters
 
 _OUTLETS = [

@@ -343,3 +343,26 @@ def test_the_four_drafters_reach_a_concurrent_backend_together(settings: Setting
         parse_cluster(example("koizumi-hegseth"))
     )
     assert fake.most == 4
+
+
+def test_queue_copies_draft_separately_with_the_same_prompts(tmp_path: Path) -> None:
+    # The queue bench replays one recording for every copy: their content must differ (the
+    # desk drafts the same content once) while what the model is shown stays the same.
+    from agent.desk.bench import copies
+    from agent.desk.service import content_hash
+    from agent.nodes.common import format_evidence
+    from evals.bench import load_answers, save_answers
+
+    cluster = example("riverton-ferry-conflict")
+    made = copies(cluster, 3, "t")
+    parsed = [parse_cluster(c) for c in made]
+    assert len({content_hash(c) for c in parsed}) == 3
+    assert len({c.id for c in parsed}) == 3
+    shown = {format_evidence(build_evidence(c, 4000)) for c in parsed}
+    assert shown == {format_evidence(build_evidence(parse_cluster(cluster), 4000))}
+
+    recorder = Recorder(FakeModel().enqueue_text("Thing", '{"a": 1}'))
+    messages = [{"role": "user", "content": "hello"}]
+    recorder.generate(messages, {}, "Thing", Sampling(temperature=0.0, max_tokens=5, seed=1))
+    save_answers(recorder.answers, tmp_path / "answers.json")
+    assert load_answers(tmp_path / "answers.json") == recorder.answers
