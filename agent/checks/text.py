@@ -120,6 +120,11 @@ def normalize(text: str) -> str:
 
 def split_sentences(text: str) -> list[str]:
     """Split text into sentences, keeping abbreviations, initials and decimals together."""
+    return list(_split_sentences(text))
+
+
+@lru_cache(maxsize=1024)
+def _split_sentences(text: str) -> list[str]:
     sentences: list[str] = []
     for paragraph in re.split(r"\n\s*\n|\n(?=\S)", text):
         # Sentences stay exact substrings of the text, so evidence quotes are verbatim.
@@ -203,7 +208,9 @@ def numbers(text: str) -> list[float]:
 
 def forget() -> None:
     """Drop what the text functions remember (stems excepted: a word's stem never changes)."""
-    for memoized in (normalize, _words, _content_words, _numbers, _quotes, _names):
+    normalize.cache_clear()
+    not_reporting.cache_clear()
+    for memoized in (_words, _content_words, _numbers, _quotes, _names, _split_sentences):
         memoized.cache_clear()
 
 
@@ -362,6 +369,7 @@ _NOT_REPORTING: list[tuple[str, re.Pattern[str]]] = [
 ]
 
 
+@lru_cache(maxsize=_MEMO_SIZE)
 def not_reporting(sentence: str) -> str | None:
     """Why a sentence is not news reporting (an instruction, a prompt, a credit), else None."""
     text = normalize(sentence)
