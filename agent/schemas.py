@@ -9,7 +9,7 @@ import json
 from datetime import UTC, datetime
 from datetime import date as date_type
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 from pydantic import (
     AfterValidator,
@@ -28,6 +28,7 @@ Side = Literal["left", "center", "right"]
 Precision = Literal["day", "month", "year"]
 Verdict = Literal["supported", "unsupported", "contradicted"]
 Section = Literal["title", "summary", "timeline", "who_benefited", "who_impacted"]
+FlagSection = Section | Literal["story", "sources"]
 ReviewStatus = Literal["draft", "needs_review", "approved", "rejected", "published"]
 Category = Literal[
     "General",
@@ -53,7 +54,7 @@ Category = Literal[
 ]
 Sentiment = Literal["positive", "neutral", "negative"]
 
-CATEGORIES: tuple[str, ...] = Category.__args__  # type: ignore[attr-defined]
+CATEGORIES: tuple[str, ...] = get_args(Category)
 
 _ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.:\-]{0,127}$"
 ArticleId = Annotated[str, Field(pattern=_ID_PATTERN, description="An article id of the cluster.")]
@@ -313,7 +314,7 @@ class Flag(_Model):
     """Something an editor must look at before publishing."""
 
     kind: str = Field(description="e.g. unsupported, contradicted, fallback, conflict, evidence.")
-    section: Section | Literal["story", "sources"]
+    section: FlagSection
     index: int | None = None
     message: str
 

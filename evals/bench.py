@@ -344,14 +344,17 @@ def measure_rates(backend: LocalBackend, evidence: Any) -> dict[str, float]:
     per wall second and per CPU second (the schema is the summary drafter's own)."""
     from agent.llm.gateway import output_schema
     from agent.nodes.common import format_evidence
-    from agent.nodes.summary import summary_model
+    from agent.nodes.summary import SummaryDraft
 
     system = {
         "role": "system",
         "content": f"You summarise news.\n\nEVIDENCE\n{format_evidence(evidence)}",
     }
     ask = {"role": "user", "content": "Describe the event in detail, in one long paragraph."}
-    constrained_format = {"type": "json_object", "schema": output_schema(summary_model(evidence))}
+    constrained_format = {
+        "type": "json_object",
+        "schema": output_schema(SummaryDraft, evidence.selected),
+    }
     decode = Sampling(temperature=0.0, max_tokens=96, seed=7)
     backend.trace = []
     reuse = backend.reuse_prefix
@@ -543,16 +546,16 @@ def single_prompt_story(agent: Any, local: LocalBackend, cluster: dict[str, Any]
     value: Any = result.value
     state = {
         "classification": {"title": value.title},
-        "summary": [{"text": s.text, "sentences": list(s.cites)} for s in value.summary],
+        "summary": [{"text": s.text, "citations": list(s.cites)} for s in value.summary],
         "timeline": [
-            {"date": e.date, "event": e.event, "sentences": list(e.cites)} for e in value.timeline
+            {"date": e.date, "event": e.event, "citations": list(e.cites)} for e in value.timeline
         ],
         "who_benefited": [
-            {"party": p.party, "explanation": p.explanation, "sentences": list(p.cites)}
+            {"party": p.party, "explanation": p.explanation, "citations": list(p.cites)}
             for p in value.who_benefited
         ],
         "who_impacted": [
-            {"party": p.party, "explanation": p.explanation, "sentences": list(p.cites)}
+            {"party": p.party, "explanation": p.explanation, "citations": list(p.cites)}
             for p in value.who_impacted
         ],
     }

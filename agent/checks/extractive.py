@@ -12,6 +12,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import NamedTuple
 
 from agent.checks.evidence import Evidence
 from agent.checks.factcheck import SUPPORTED_OVERLAP, Source, best_matches, quantities, rule_check
@@ -206,11 +207,18 @@ _NOT_NAME_STARTS = frozenset(
 )
 
 
+class Origin(NamedTuple):
+    """What made a line other than one source's sentence: a flag's kind and message."""
+
+    kind: str
+    message: str
+
+
 @dataclass
 class SummaryLine:
     text: str
     sentences: list[str]
-    origin: tuple[str, str] | None = None
+    origin: Origin | None = None
 
 
 def rules_accept(evidence: Evidence) -> Callable[[str, list[str]], bool]:
@@ -272,7 +280,7 @@ def extractive_summary(
                 SummaryLine(
                     text,
                     [candidate.id, other.id],
-                    ("conflict", "the sources give different figures; both are stated"),
+                    Origin("conflict", "the sources give different figures; both are stated"),
                 )
             )
             taken.add(other.id)

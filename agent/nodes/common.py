@@ -2,24 +2,25 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel
 
+from agent.checks.drafts import FlagData, flag
 from agent.checks.evidence import Evidence
 from agent.checks.factcheck import Source, VerdictName, Verifier
 from agent.context import Context
 from agent.errors import ModelOutputError
 from agent.llm.gateway import Gateway, LLMResult
 from agent.prompts import RenderedPrompt, load_prompt
-from agent.schemas import Verdict
+from agent.schemas import Section, Verdict
 from agent.state import CallRecord
 
 T = TypeVar("T", bound=BaseModel)
 
 
-def evidence_of(state: Mapping[str, Any]) -> Evidence:
+def evidence_of(state: Mapping[str, object]) -> Evidence:
     return Evidence.model_validate(state["evidence"])
 
 
@@ -40,7 +41,8 @@ def format_evidence(evidence: Evidence) -> str:
 
 
 def id_enum(ids: list[str]) -> Any:
-    """A Literal of the given ids, so constrained decoding cannot cite one that does not exist."""
+    """A Literal of the given ids, for a model built at run time (evals' single-prompt story);
+    the nodes' models are static and name their ids as `Choice` fields instead."""
     if not ids:
         raise ValueError("no ids to cite")
     return Literal[tuple(ids)]
@@ -66,9 +68,12 @@ def ask(
     output: type[T],
     *,
     max_tokens: int,
+    choices: Sequence[str] | None = None,
 ) -> tuple[T, CallRecord]:
     """Call the model through the gateway and record the call for provenance."""
-    result: LLMResult[T] = context.get_gateway().structured(prompt, output, max_tokens=max_tokens)
+    result: LLMResult[T] = context.get_gateway().structured(
+        prompt, output, max_tokens=max_tokens, choices=choices
+    )
     return result.value, record(node, result)
 
 
@@ -79,24 +84,19 @@ def try_ask(
     output: type[T],
     *,
     max_tokens: int,
-    section: str,
-) -> tuple[T | None, list[CallRecord], list[dict[str, Any]]]:
+    section: Section,
+    choices: Sequence[str] | None = None,
+) -> tuple[T | None, list[CallRecord], list[FlagData]]:
     """Like ask(), but a model that keeps failing the schema yields None and a flag, not a crash.
 
     The node then falls back to the evidence itself (true by construction), as DESIGN.md asks.
     """
     try:
-        value, call = ask(context, node, prompt, output, max_tokens=max_tokens)
+        value, call = ask(context, node, prompt, output, max_tokens=max_tokens, choices=choices)
     except ModelOutputError as error:
         calls = [failed_record(node, prompt, error)]
-        flag = {
-            "kind": "fallback",
-            "section": section,
-            "index": None,
-            "message": f"{node}: the model's output stayed invalid ({error}); the evidence "
-            "stands in",
-        }
-        return None, calls, [flag]
+        message = f"{node}: the model's output stayed invalid ({error}); the evidence stands in"
+        return None, calls, [flag("fallback", section, message)]
     return value, [call], []
 
 

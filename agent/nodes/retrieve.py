@@ -6,11 +6,12 @@ import time
 from typing import Any
 
 from langgraph.runtime import Runtime
+from typing_extensions import TypedDict
 
 from agent.context import Context, context_of
 from agent.errors import InputError
 from agent.schemas import Cluster, parse_cluster
-from agent.state import StoryState
+from agent.state import JSONObject, StoryState
 
 
 def fill_leans(cluster: Cluster, registry: Any) -> Cluster:
@@ -26,7 +27,14 @@ def fill_leans(cluster: Cluster, registry: Any) -> Cluster:
     return cluster.model_copy(update={"articles": articles})
 
 
-def retrieve(state: StoryState, runtime: Runtime[Context]) -> dict[str, Any]:
+class RetrieveUpdate(TypedDict):
+    cluster: JSONObject
+    cluster_id: str
+    started_at: float
+    revisions: int
+
+
+def retrieve(state: StoryState, runtime: Runtime[Context]) -> RetrieveUpdate:
     """Load the cluster's articles (from the input, or the store by id)."""
     from agent.store.db import open_store
 
