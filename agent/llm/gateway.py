@@ -267,7 +267,9 @@ class Gateway:
             prefilled_tokens=prefilled_tokens,
         )
         if self.cache is not None:
-            self.cache.set(key, {"value": value.model_dump(mode="json")})
+            # By alias: a hit is read back with model_validate, which takes the aliases (the
+            # drafters' `cites`), so a redraft is served from the cache.
+            self.cache.set(key, {"value": value.model_dump(mode="json", by_alias=True)})
         self.totals.add(usage)
         return LLMResult(value, usage, prompt)
 
