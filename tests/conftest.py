@@ -8,8 +8,6 @@ A test reaches a model only if it opts in:
 
 from __future__ import annotations
 
-import json
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -19,10 +17,6 @@ from agent.llm.fake import FakeModel
 from agent.llm.gateway import Gateway
 from agent.settings import Settings
 from tests.isolation import pytest_pyfunc_call  # noqa: F401  (model tests run in a child)
-
-ROOT = Path(__file__).resolve().parent.parent
-EXAMPLES = ROOT / "examples"
-NOW = datetime(2026, 1, 17, 12, 0, tzinfo=UTC)
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -86,8 +80,3 @@ def fake() -> FakeModel:
 @pytest.fixture
 def gateway(fake: FakeModel) -> Gateway:
     return Gateway(fake, cache=None, output_attempts=3)
-
-
-def example(name: str) -> dict[str, Any]:
-    data: dict[str, Any] = json.loads((EXAMPLES / f"{name}.json").read_text(encoding="utf-8"))
-    return data

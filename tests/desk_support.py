@@ -20,7 +20,7 @@ BACKEND = "tests.desk_support:scripted_backend"
 def scripted_backend() -> FakeModel:
     """The careful scripted model of the graph tests, slowed by STORYDESK_TEST_MODEL_DELAY s
     per call (so a test can kill a worker mid-draft)."""
-    from tests.unit.test_graph import scripted
+    from tests.helpers import scripted
 
     fake = scripted(FakeModel())
     delay = float(os.environ.get("STORYDESK_TEST_MODEL_DELAY", "0"))

@@ -351,7 +351,7 @@ def failing(fact_check: FactCheck) -> list[Claim]:
 
 
 def items_of(drafts: Drafts, section: DraftSection) -> list[DraftItem]:
-    """A section's items, read-only (the union of the sections' item types)."""
+    """A section's items as one list of the union type (the items themselves, not copies)."""
     items: list[DraftItem] = []
     if section == "summary":
         items += drafts.get("summary") or []
@@ -374,6 +374,9 @@ def _without(drafts: Drafts, section: DraftSection, gone: set[int]) -> None:
         drafts[section] = [i for n, i in enumerate(drafts.get(section) or []) if n not in gone]
 
 
+_Item = TypeVar("_Item", DraftSentence, DraftEvent, DraftParty)
+
+
 def _noted(item: _Item, kind: str, message: str) -> None:
     """Add a note to an item (a new list: the state's own item stays as it was)."""
     notes: list[ItemNote] = list(item["notes"]) if "notes" in item else []
@@ -383,9 +386,6 @@ def _noted(item: _Item, kind: str, message: str) -> None:
 
 def _fallback_note(reason: str) -> str:
     return f"the drafted text was {reason}; its evidence sentence stands in, verbatim"
-
-
-_Item = TypeVar("_Item", DraftSentence, DraftEvent, DraftParty)
 
 
 def fallback(

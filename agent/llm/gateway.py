@@ -211,6 +211,16 @@ class Gateway:
                     return LLMResult(value, usage, prompt)
 
         prompt_tokens = completion_tokens = prefilled_tokens = attempts = 0
+
+        def spent() -> Usage:
+            return Usage(
+                prompt_tokens=prompt_tokens,
+                completion_tokens=completion_tokens,
+                seconds=time.perf_counter() - started,
+                attempts=attempts,
+                prefilled_tokens=prefilled_tokens,
+            )
+
         conversation = list(messages)
         last: _InvalidOutput | None = None
         retrying = Retrying(
@@ -241,13 +251,7 @@ class Gateway:
                         raise
         except RetryError:
             assert last is not None
-            usage = Usage(
-                prompt_tokens=prompt_tokens,
-                completion_tokens=completion_tokens,
-                seconds=time.perf_counter() - started,
-                attempts=attempts,
-                prefilled_tokens=prefilled_tokens,
-            )
+            usage = spent()
             self.totals.add(usage)
             raise ModelOutputError(
                 f"model {self.backend.model!r} ({self.backend.name}) returned invalid output for "
@@ -259,13 +263,7 @@ class Gateway:
             ) from None
 
         assert value is not None  # the loop ends with a value or raises
-        usage = Usage(
-            prompt_tokens=prompt_tokens,
-            completion_tokens=completion_tokens,
-            seconds=time.perf_counter() - started,
-            attempts=attempts,
-            prefilled_tokens=prefilled_tokens,
-        )
+        usage = spent()
         if self.cache is not None:
             # By alias: a hit is read back with model_validate, which takes the aliases (the
             # drafters' `cites`), so a redraft is served from the cache.

@@ -139,6 +139,14 @@ class VerifyAnswer(BaseModel):
     verdict: Verdict
 
 
+def run_verifier(context: Context, calls: list[CallRecord], evidence: Evidence) -> Verifier | None:
+    """The model's verifier when the run asks for model verdicts (else the rules alone); its
+    questions follow the run's shared prefix."""
+    if not context.get_settings().use_model_verdicts:
+        return None
+    return model_verifier(context.get_gateway(), calls, context=context, evidence=evidence)
+
+
 def model_verifier(
     gateway: Gateway,
     calls: list[CallRecord] | None = None,

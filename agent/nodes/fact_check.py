@@ -16,7 +16,7 @@ from agent.checks.claims import Checked, Target, run_checks, to_fact_check
 from agent.checks.factcheck import ClaimResult, Source, best_matches
 from agent.context import Context, context_of
 from agent.llm.gateway import Gateway
-from agent.nodes.common import evidence_of, model_verifier
+from agent.nodes.common import evidence_of, model_verifier, run_verifier
 from agent.schemas import FactCheck
 from agent.state import CallRecord, StoryState
 
@@ -31,11 +31,7 @@ def fact_check(state: StoryState, runtime: Runtime[Context]) -> FactCheckUpdate:
     context = context_of(runtime)
     evidence = evidence_of(state)
     calls: list[CallRecord] = []
-    verifier = (
-        model_verifier(context.get_gateway(), calls, context=context, evidence=evidence)
-        if context.get_settings().use_model_verdicts
-        else None
-    )
+    verifier = run_verifier(context, calls, evidence)
     checked, conflicts = run_checks(state, evidence, verifier)
     return {"fact_check": to_fact_check(checked, conflicts).model_dump(mode="json"), "calls": calls}
 

@@ -19,7 +19,7 @@ from agent.state import JSONObject, StoryState
 
 # Two articles are about the same event when their words or their names overlap this much.
 # Tuned on the AllSides dev roundups: 1 of 119 real clusters refused, 97% of clusters with one
-# foreign article caught (`tests/unit/test_screen.py` keeps the mechanism honest).
+# foreign article caught (`tests/unit/nodes/test_screen.py` keeps the mechanism honest).
 SAME_EVENT_COSINE = 0.08
 SAME_EVENT_SHARED_NAMES = 2
 SAME_EVENT_DAYS = 10
@@ -92,7 +92,14 @@ def _name_set(article: Article) -> set[str]:
 
 
 def event_groups(articles: list[Article]) -> list[list[str]]:
-    """Group articles that are about the same event (connected by word or name overlap)."""
+    """Group articles that are about the same event (connected by word or name overlap).
+
+    Not the intake's Clusterer (agent/intake/clustering.py), on purpose: that one places a
+    stream of articles into live stories, weighing terms by the store's document frequencies
+    and a time window; this one asks whether one given cluster (often a file, no store) holds
+    one event, among a handful of articles where document frequencies mean nothing, and links
+    any two that share words or names (single linkage). Each is tuned on its own question.
+    """
     vectors = {a.id: _vector(a) for a in articles}
     entity_sets = {a.id: _name_set(a) for a in articles}
     parent = {a.id: a.id for a in articles}
@@ -122,7 +129,9 @@ def event_groups(articles: list[Article]) -> list[list[str]]:
 def _describe(group: list[str], by_id: dict[str, Article]) -> str:
     words: Counter[str] = Counter()
     for article_id in group:
-        words.update(set(content_words(by_id[article_id].title)))
+        # dict.fromkeys, not set: ties keep the titles' order, so the message is the same on
+        # every run (a set's order changes with the process's hash seed).
+        words.update(list(dict.fromkeys(content_words(by_id[article_id].title))))
     top = ", ".join(word for word, _ in words.most_common(4))
     return f"{', '.join(group)} (about: {top})"
 

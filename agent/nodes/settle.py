@@ -11,7 +11,7 @@ from langgraph.runtime import Runtime
 from agent.checks.claims import Settled, remembered
 from agent.checks.claims import settle as settle_claims
 from agent.context import Context, context_of
-from agent.nodes.common import evidence_of, model_verifier
+from agent.nodes.common import evidence_of, run_verifier
 from agent.schemas import FactCheck
 from agent.state import CallRecord, StoryState
 
@@ -25,11 +25,7 @@ def settle(state: StoryState, runtime: Runtime[Context]) -> SettleUpdate:
     context = context_of(runtime)
     calls: list[CallRecord] = []
     evidence = evidence_of(state)
-    verifier = (
-        model_verifier(context.get_gateway(), calls, context=context, evidence=evidence)
-        if context.get_settings().use_model_verdicts
-        else None
-    )
+    verifier = run_verifier(context, calls, evidence)
     checked = FactCheck.model_validate(state["fact_check"]) if "fact_check" in state else None
     settled = settle_claims(state, evidence, remembered(checked, verifier))
     return {**settled, "calls": calls}

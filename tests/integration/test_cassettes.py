@@ -26,7 +26,7 @@ from agent.llm.gateway import Gateway
 from agent.prompts import load_prompt
 from agent.schemas import parse_cluster
 from agent.settings import Settings
-from tests.conftest import NOW, example
+from tests.helpers import NOW, example
 
 CASSETTES = Path(__file__).resolve().parent.parent / "cassettes"
 RECORDING = os.environ.get("STORYDESK_RECORD_CASSETTES") == "1"

@@ -9,7 +9,7 @@ import pytest
 from agent.cli import main
 from agent.schemas import parse_cluster
 from agent.settings import Settings
-from tests.conftest import NOW, example
+from tests.helpers import NOW, example
 
 pytestmark = pytest.mark.model
 

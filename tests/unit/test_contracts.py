@@ -14,7 +14,7 @@ from agent.errors import InputError, PromptError
 from agent.prompts import load_prompt, parse_prompt, prompts_dir
 from agent.schemas import load_cluster, parse_cluster
 from agent.settings import Settings
-from tests.conftest import EXAMPLES, example
+from tests.helpers import EXAMPLES, example
 
 
 def test_story_schema_has_every_section_of_the_design(capsys: pytest.CaptureFixture[str]) -> None:
@@ -123,7 +123,7 @@ def _schema_keys(schema: dict[str, Any], node: dict[str, Any], value: Any, where
 
 def test_story_round_trips_through_json_schema_names(settings: Settings) -> None:
     from agent.llm.fake import FakeModel
-    from tests.unit.test_graph import draft, scripted
+    from tests.helpers import draft, scripted
 
     story = draft(settings, scripted(FakeModel()))
     data = json.loads(story.model_dump_json())

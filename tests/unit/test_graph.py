@@ -1,123 +1,22 @@
-"""The story graph with a scripted fake model: nodes, routers, revise bound, interrupt/resume."""
+"""The story graph with a scripted fake model: nodes, routers, the revise bound, flags."""
 
 from __future__ import annotations
 
-import json
 import re
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from agent import StoryAgent
-from agent.errors import ClusterRefused, InputError
-from agent.llm.fake import FakeModel, Request
-from agent.llm.gateway import Gateway
-from agent.schemas import Cluster, Story, parse_cluster
+from agent.errors import ClusterRefused
+from agent.llm.fake import FakeModel
 from agent.settings import Settings
-from tests.conftest import NOW, example
-
-
-def _enum(request: Request, path: list[str]) -> list[str]:
-    """The ids a schema lets the model cite (constrained decoding would allow only these)."""
-    node: Any = request.schema
-    for key in path:
-        node = node[key]
-    return list(node["enum"])
-
-
-def _candidate(request: Request, date: str, sentence: str) -> str:
-    """The candidate id the timeline prompt lists for this date and sentence."""
-    listing = request.messages[-1]["content"]
-    match = re.search(rf"^(d\d+): {date} .* in {re.escape(sentence)}\)$", listing, re.M)
-    assert match, listing
-    assert match.group(1) in _enum(request, ["$defs", "TimelineItem", "properties", "candidate"])
-    return match.group(1)
-
-
-def scripted(
-    fake: FakeModel,
-    summary: list[dict[str, Any]] | None = None,
-    title: str = "Japan and U.S. defense chiefs agree to boost deterrence",
-    rewrite: str | None = None,
-    verdict: str = "supported",
-) -> FakeModel:
-    """Answer every node: a careful model by default; pieces can be swapped to misbehave."""
-    fake.respond(
-        "SummaryDraft",
-        lambda r: {
-            "sentences": summary
-            if summary is not None
-            else [
-                {
-                    "cites": ["a2.s1"],
-                    "text": "Japanese Defense Minister Shinjiro Koizumi and U.S. Defense Secretary Pete Hegseth agreed on Thursday to boost the deterrence and response capabilities of the two countries' alliance.",
-                },
-                {
-                    "cites": ["a2.s2"],
-                    "text": "The meeting at the Pentagon lasted about 50 minutes.",
-                },
-                {
-                    "cites": ["a4.s1"],
-                    "text": "Koizumi also met Vice President JD Vance at the White House on Thursday, Japan's Defence Ministry said.",
-                },
-            ]
-        },
-    )
-    fake.respond(
-        "TimelineDraft",
-        lambda r: {
-            "events": [
-                {
-                    "candidate": _candidate(r, "2026-01-15", "a2.s1"),
-                    "event": "Koizumi and Hegseth agreed to boost the deterrence and response capabilities of the alliance.",
-                }
-            ]
-        },
-    )
-    fake.respond(
-        "ImpactDraft",
-        lambda r: {
-            "benefited": [
-                {
-                    "party": "Defence manufacturers",
-                    "cites": ["a5.s4"],
-                    "how": "Defence manufacturers involved in the SM-3 programme could see larger orders, analysts said.",
-                }
-            ],
-            "impacted": [
-                {
-                    "party": "Residents in Okinawa",
-                    "cites": ["a1.s5"],
-                    "how": "Residents in Okinawa said they were not consulted about the plans.",
-                }
-            ],
-        },
-    )
-    fake.respond(
-        "Classification",
-        lambda r: {"title": title, "category": "International", "sentiment": "neutral"},
-    )
-    fake.respond("VerifyAnswer", lambda r: {"verdict": verdict})
-    if rewrite is not None:
-        fake.respond("Rewrite", lambda r: {"text": rewrite})
-    return fake
-
-
-def make_agent(settings: Settings, fake: FakeModel, **overrides: Any) -> StoryAgent:
-    if overrides:
-        settings = settings.model_copy(update=overrides)
-    return StoryAgent(settings, gateway=Gateway(fake), now=NOW)
-
-
-def draft(
-    settings: Settings, fake: FakeModel, name: str = "koizumi-hegseth", **overrides: Any
-) -> Story:
-    return make_agent(settings, fake, **overrides).draft(parse_cluster(example(name)))
-
-
-def cluster_of(name: str) -> Cluster:
-    return parse_cluster(example(name))
+from tests.helpers import (
+    NOW,
+    assert_flags_point_at_items,
+    cluster_of,
+    draft,
+    scripted,
+)
 
 
 def test_story_guarantees_hold(settings: Settings) -> None:
@@ -331,121 +230,6 @@ def test_mixed_cluster_is_refused_with_the_split(settings: Settings) -> None:
     assert fake.requests == []  # refused before any model call
 
 
-def test_interrupt_then_approve_edit_reject(settings: Settings) -> None:
-    fake = scripted(FakeModel())
-    agent = make_agent(settings, fake)
-    story = agent.draft(cluster_of("koizumi-hegseth"))
-    thread = story.provenance.thread_id
-    assert thread
-    from agent.store.db import open_store
-
-    store = open_store(settings)
-    assert store.list_stories(cluster_id=story.cluster_id) == []  # no side effect before review
-
-    pending = agent.pending(thread)
-    assert pending == story
-    with pytest.raises(InputError, match="not in the cluster"):
-        agent.review(
-            thread,
-            {
-                "action": "edit",
-                "reviewer": "rm",
-                "changes": {"summary": [{"text": "x y z w", "citations": ["zz9"]}]},
-            },
-        )
-    edited = agent.review(
-        thread,
-        {
-            "action": "edit",
-            "reviewer": "rm",
-            "notes": "tighter",
-            "changes": {"title": "Japan and U.S. defense chiefs meet"},
-        },
-    )
-    assert edited.revision == 2 and edited.title == "Japan and U.S. defense chiefs meet"
-    assert edited.review.status == "needs_review" and edited.review.reviewer == "rm"
-    approved = agent.review(thread, {"action": "approve", "reviewer": "rm"})
-    assert approved.review.status == "approved" and approved.revision == 2
-    with pytest.raises(InputError, match="not waiting for review"):
-        agent.review(thread, {"action": "reject", "reviewer": "rm"})
-    saved = store.list_stories(cluster_id=story.cluster_id)
-    assert [s.revision for s in saved] == [2]
-    assert store.get_story(story.id, 1).review.status == "needs_review"
-    assert store.get_story(story.id, 2).review.status == "approved"
-
-    # A second draft of the same cluster is its own story; reject leaves it rejected.
-    other = agent.draft(cluster_of("koizumi-hegseth"))
-    assert other.id != story.id
-    rejected = agent.review(
-        other.provenance.thread_id, {"action": "reject", "reviewer": "rm", "notes": "duplicate"}
-    )
-    assert rejected.review.status == "rejected"
-
-
-def test_resume_from_a_new_agent_uses_the_sqlite_checkpoint(settings: Settings) -> None:
-    # Same process, new agent object; the real cross-process review is test_cli.py
-    # test_review_in_another_process.
-    story = make_agent(settings, scripted(FakeModel())).draft(cluster_of("koizumi-hegseth"))
-    assert settings.checkpoint_path.exists()
-    fresh = make_agent(settings, FakeModel())  # a new agent: state comes from the checkpoint
-    approved = fresh.review(story.provenance.thread_id, {"action": "approve", "reviewer": "ed"})
-    assert approved.review.status == "approved" and approved.summary == story.summary
-
-
-def test_bad_decisions_are_refused_clearly(settings: Settings) -> None:
-    agent = make_agent(settings, scripted(FakeModel()))
-    story = agent.draft(cluster_of("koizumi-hegseth"))
-    with pytest.raises(InputError, match="approve, edit or reject"):
-        agent.review(story.provenance.thread_id, {"action": "publish", "reviewer": "x"})
-    with pytest.raises(InputError, match="no draft"):
-        agent.review("nope:123", {"action": "approve", "reviewer": "x"})
-    with pytest.raises(InputError, match="may change"):
-        agent.review(
-            story.provenance.thread_id, {"action": "edit", "reviewer": "x", "changes": {"bias": {}}}
-        )
-    assert agent.pending(story.provenance.thread_id).review.status == "needs_review"
-
-
-async def test_async_twin(settings: Settings) -> None:
-    agent = make_agent(settings, scripted(FakeModel()))
-    story = await agent.adraft(cluster_of("koizumi-hegseth"))
-    assert story.review.status == "needs_review" and story.summary
-
-
-def test_cli_draft_writes_story_and_html(
-    settings: Settings,
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
-) -> None:
-    from agent import cli
-
-    fake = scripted(FakeModel())
-    monkeypatch.setattr(Gateway, "from_settings", staticmethod(lambda s: Gateway(fake)))
-    out, html = tmp_path / "story.json", tmp_path / "story.html"
-    assert (
-        cli.main(["draft", "examples/koizumi-hegseth.json", "--out", str(out), "--html", str(html)])
-        == 0
-    )
-    story = Story.model_validate(json.loads(out.read_text()))
-    assert story.review.status == "needs_review"
-    page = html.read_text()
-    for heading in (
-        "Timeline of Events",
-        "Who Benefited",
-        "Who Impacted",
-        "Media Bias Meter",
-        "From Left",
-        "From Center",
-        "From Right",
-    ):
-        assert heading in page
-    assert "Left 25%" in page and "Center 75%" in page
-    assert "<script" not in page and "http-equiv" not in page
-    err = capsys.readouterr().err
-    assert "prompt +" in err and "completion tokens" in err and " s; " in err
-
-
 @pytest.mark.parametrize(("verdicts", "asked"), [("on", True), ("off", False), ("auto", False)])
 def test_model_verdicts_setting(settings: Settings, verdicts: str, asked: bool) -> None:
     loose = [{"cites": ["a2.s2"], "text": "Koizumi and Hegseth spoke for roughly fifty minutes."}]
@@ -458,83 +242,6 @@ def test_model_verdicts_setting(settings: Settings, verdicts: str, asked: bool) 
     else:  # the rules alone cannot hold it to its evidence: its evidence stands in
         assert loose[0]["text"] not in texts
         assert "The meeting at the Pentagon lasted about 50 minutes." in texts
-
-
-def test_draft_a_cluster_from_the_store(
-    settings: Settings,
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
-) -> None:
-    """Articles in, clusters formed, a stored cluster drafted by id: the editors' path."""
-    from agent import cli
-
-    articles = example("koizumi-hegseth")["articles"]
-    path = tmp_path / "articles.jsonl"
-    path.write_text("\n".join(json.dumps(a) for a in articles) + "\n", encoding="utf-8")
-    assert cli.main(["ingest", str(path), "--quiet"]) == 0
-    # Five articles make a store too small for IDF to tell names from common words: at the
-    # default threshold the Adnkronos article (10 hours later, mean cosine 0.087) stays apart.
-    assert cli.main(["cluster", "--quiet", "--threshold", "0.05"]) == 0
-    capsys.readouterr()
-    assert cli.main(["clusters", "--json"]) == 0
-    listed = json.loads(capsys.readouterr().out)
-    assert len(listed) == 1 and {a["id"] for a in listed[0]["articles"]} == {
-        "a1",
-        "a2",
-        "a3",
-        "a4",
-        "a5",
-    }
-    fake = scripted(FakeModel())
-    monkeypatch.setattr(Gateway, "from_settings", staticmethod(lambda s: Gateway(fake)))
-    out = tmp_path / "story.json"
-    assert cli.main(["draft", "--cluster-id", listed[0]["id"], "--out", str(out)]) == 0
-    story = Story.model_validate(json.loads(out.read_text()))
-    assert story.cluster_id == listed[0]["id"]
-    assert (story.bias.left, story.bias.center, story.bias.articles) == (1, 3, 4)
-    assert cli.main(["draft", "--cluster-id", "no-such-cluster"]) == 2
-    assert "no-such-cluster" in capsys.readouterr().err
-
-
-def test_an_edit_is_fact_checked_like_a_draft(settings: Settings) -> None:
-    agent = make_agent(settings, scripted(FakeModel()))
-    story = agent.draft(cluster_of("koizumi-hegseth"))
-    thread = story.provenance.thread_id
-    assert thread
-    changes = {
-        "title": "Koizumi resigns after Pentagon clash",
-        "summary": [
-            {"text": "Japan declared war on China on Thursday.", "citations": ["a1"]},
-            {"text": "The meeting at the Pentagon lasted about 50 minutes.", "citations": ["a2"]},
-        ],
-    }
-    edited = agent.review(thread, {"action": "edit", "reviewer": "rm", "changes": changes})
-    assert (
-        edited.revision == 2 and edited.title == "Koizumi resigns after Pentagon clash"
-    )  # the editor's word stands
-    verdicts = {(c.section, c.index): c.verdict for c in edited.fact_check.claims}
-    assert verdicts[("summary", 1)] == "supported"
-    assert verdicts[("summary", 0)] != "supported" and verdicts[("title", 0)] != "supported"
-    assert {(f.section, f.index) for f in edited.review.flags if f.kind == "edit"} >= {
-        ("summary", 0),
-        ("title", 0),
-    }
-    assert_flags_point_at_items(edited)
-
-
-def assert_flags_point_at_items(story: Story) -> None:
-    for flag in story.review.flags:
-        if flag.index is None:
-            continue
-        section = {
-            "summary": story.summary,
-            "timeline": story.timeline,
-            "who_benefited": story.who_benefited,
-            "who_impacted": story.who_impacted,
-            "title": [story.title],
-        }[flag.section]
-        assert flag.index < len(section), flag
 
 
 def test_flags_point_at_the_items_they_concern(settings: Settings) -> None:

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from tests.desk_support import ROOT
-from tests.integration.desk.conftest import Running, example_cluster
+from tests.integration.desk.helpers import Running, example_cluster
 
 CHROMIUM = (
     os.environ.get("STORYDESK_TEST_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"

@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 
 from tests.desk_support import wait_for
-from tests.integration.desk.conftest import Running, example_cluster
+from tests.integration.desk.helpers import Running, example_cluster
 
 
 def _job(client: httpx.Client, job_id: str) -> dict[str, Any]:

@@ -8,7 +8,7 @@ import time
 import pytest
 
 from tests.desk_support import wait_for
-from tests.integration.desk.conftest import Running, example_cluster
+from tests.integration.desk.helpers import Running, example_cluster
 
 
 @pytest.mark.model

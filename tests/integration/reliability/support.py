@@ -12,6 +12,8 @@ from typing import Any
 import httpx
 
 from agent.llm.fake import FakeModel
+from tests.desk_support import wait_for
+from tests.integration.desk.helpers import Running
 
 COUNTING_BACKEND = "tests.integration.reliability.support:counting_backend"
 MODEL_LOG = "STORYDESK_TEST_MODEL_LOG"
@@ -72,3 +74,28 @@ def effects(client: httpx.Client, cluster_id: str) -> dict[str, Any]:
         "revisions": revisions,
         "flags": flags,
     }
+
+
+def job_of(client: httpx.Client, job_id: str) -> dict[str, Any]:
+    data: dict[str, Any] = client.get(f"/api/jobs/{job_id}").json()
+    return data
+
+
+def wait_status(client: httpx.Client, job_id: str, status: str, desk: Running) -> dict[str, Any]:
+    def check() -> dict[str, Any] | None:
+        job = job_of(client, job_id)
+        assert job["status"] != "failed", f"{job['reason']}\n{desk.log_text()}"
+        return job if job["status"] == status else None
+
+    try:
+        found: dict[str, Any] = wait_for(check, 90, f"job {job_id} to be {status}")
+    except AssertionError as error:
+        raise AssertionError(f"{error}\n{desk.log_text()}") from None
+    return found
+
+
+def server_up(url: str) -> bool:
+    try:
+        return httpx.get(f"{url}/docs", timeout=2).status_code == 200
+    except httpx.HTTPError:
+        return False

@@ -10,9 +10,8 @@ from typing import Any
 import httpx
 
 from tests.desk_support import free_port, start, wait_for
-from tests.integration.desk.conftest import Running, example_cluster
-from tests.integration.reliability.support import effects
-from tests.integration.reliability.test_crashes import _up, _wait
+from tests.integration.desk.helpers import Running, example_cluster
+from tests.integration.reliability.support import effects, server_up, wait_status
 
 
 def _at_once(calls: list[Callable[[], httpx.Response]]) -> list[httpx.Response]:
@@ -37,7 +36,7 @@ def _drafted(desk: Running) -> tuple[httpx.Client, str, dict[str, Any]]:
     cluster = example_cluster()
     client.post("/api/clusters", json=cluster)
     answer = client.post(f"/api/clusters/{cluster['id']}/drafts").json()
-    _wait(client, answer["job_id"], "needs_review", desk)
+    wait_status(client, answer["job_id"], "needs_review", desk)
     return client, answer["story_id"], cluster
 
 
@@ -60,7 +59,7 @@ def test_two_editors_edit_the_same_revision_at_once(sqlite_desk: Running) -> Non
     winner = next(a for a in answers if a.status_code == 202)
     loser = next(a for a in answers if a.status_code == 409).json()
     assert loser["current_revision"] == 1 and "already answered" in loser["error"]
-    _wait(client, winner.json()["job_id"], "done", desk)
+    wait_status(client, winner.json()["job_id"], "done", desk)
     story = client.get(f"/api/stories/{story_id}").json()
     assert story["revision"] == 2 and story["summary"][1]["text"] in texts
     # The loser reloads and acts on the current revision: that is not lost either.
@@ -73,7 +72,7 @@ def test_two_editors_edit_the_same_revision_at_once(sqlite_desk: Running) -> Non
         json={"action": "approve", "revision": 2, "override": True},
     )
     assert approve.status_code == 202, approve.text
-    _wait(client, approve.json()["job_id"], "done", desk)
+    wait_status(client, approve.json()["job_id"], "done", desk)
     found = effects(client, cluster["id"])
     assert found["stories"] == 1 and found["revisions"] == {story_id: [1, 2]}
     assert [j["kind"] for j in found["job_items"]].count("review") == 2
@@ -92,7 +91,7 @@ def test_resume_and_redraft_of_one_story_at_once(sqlite_desk: Running) -> None:
     )
     assert sorted(a.status_code for a in answers) == [202, 409], [a.text for a in answers]
     winner = next(i for i, a in enumerate(answers) if a.status_code == 202)
-    _wait(client, answers[winner].json()["job_id"], "done", desk)
+    wait_status(client, answers[winner].json()["job_id"], "done", desk)
     if winner == 1:  # the redraft won: the story is rejected and one new draft is queued
         wait_for(lambda: effects(client, cluster["id"])["stories"] == 2, 60, "the redrafted story")
     found = effects(client, cluster["id"])
@@ -111,7 +110,7 @@ def test_same_draft_triggered_from_two_server_processes_is_one_job(sqlite_desk: 
     second_url = f"http://127.0.0.1:{port}"
     replica = start(["serve", "--port", str(port)], desk.env, desk.logs / "serve-b.log")
     desk.workers.append(replica)  # stopped with the rest
-    wait_for(lambda: _up(second_url), 60, "the second server")
+    wait_for(lambda: server_up(second_url), 60, "the second server")
     client = desk.client()
     cluster = example_cluster()
     client.post("/api/clusters", json=cluster)

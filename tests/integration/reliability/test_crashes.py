@@ -13,13 +13,16 @@ import httpx
 import pytest
 
 from tests.desk_support import start, wait_for
-from tests.integration.desk.conftest import Running, example_cluster
+from tests.integration.desk.helpers import Running, example_cluster
 from tests.integration.reliability.support import (
     COUNTING_BACKEND,
     MODEL_LOG,
     effects,
+    job_of,
     model_requests,
     per_schema,
+    server_up,
+    wait_status,
 )
 
 # Every node a draft job runs, in graph order (revise runs only when the fact-check asks for
@@ -37,24 +40,6 @@ NODES = [
     "assemble",
 ]
 AFTER_DRAFTERS = {"fact_check", "revise", "settle", "assemble"}
-
-
-def _job(client: httpx.Client, job_id: str) -> dict[str, Any]:
-    data: dict[str, Any] = client.get(f"/api/jobs/{job_id}").json()
-    return data
-
-
-def _wait(client: httpx.Client, job_id: str, status: str, desk: Running) -> dict[str, Any]:
-    def check() -> dict[str, Any] | None:
-        job = _job(client, job_id)
-        assert job["status"] != "failed", f"{job['reason']}\n{desk.log_text()}"
-        return job if job["status"] == status else None
-
-    try:
-        found: dict[str, Any] = wait_for(check, 90, f"job {job_id} to be {status}")
-    except AssertionError as error:
-        raise AssertionError(f"{error}\n{desk.log_text()}") from None
-    return found
 
 
 def _unique_flags(found: dict[str, Any]) -> None:
@@ -77,7 +62,7 @@ def test_worker_killed_after_each_node_finishes_one_story(
     job_id, story_id = answer["job_id"], answer["story_id"]
 
     def over() -> bool:
-        return first.poll() is not None or _job(client, job_id)["status"] == "needs_review"
+        return first.poll() is not None or job_of(client, job_id)["status"] == "needs_review"
 
     wait_for(over, 90, f"the first worker to die after {node}")
     if first.poll() is None:
@@ -86,7 +71,7 @@ def test_worker_killed_after_each_node_finishes_one_story(
     before = per_schema(model_requests(log), first.pid)
 
     second = desk.worker("second", **counting)
-    job = _wait(client, job_id, "needs_review", desk)
+    job = wait_status(client, job_id, "needs_review", desk)
     after = per_schema(model_requests(log), second.pid)
     found = effects(client, cluster["id"])
     print(f"killed after {node}: requests before {dict(before)}, after {dict(after)}")
@@ -115,7 +100,7 @@ def test_server_killed_during_a_review_edit_loses_nothing(sqlite_desk: Running) 
     client.post("/api/clusters", json=cluster)
     answer = client.post(f"/api/clusters/{cluster['id']}/drafts").json()
     story_id = answer["story_id"]
-    _wait(client, answer["job_id"], "needs_review", desk)
+    wait_status(client, answer["job_id"], "needs_review", desk)
     story = client.get(f"/api/stories/{story_id}").json()
     summary = [dict(s) for s in story["summary"]]
     summary[1]["text"] = "The meeting at the Pentagon lasted about 50 minutes, officials said."
@@ -147,10 +132,10 @@ def test_server_killed_during_a_review_edit_loses_nothing(sqlite_desk: Running) 
 
     port = int(desk.url.rsplit(":", 1)[1])
     desk.server = start(["serve", "--port", str(port)], desk.env, desk.logs / "serve2.log")
-    wait_for(lambda: _up(desk.url), 180, "the restarted server")
+    wait_for(lambda: server_up(desk.url), 180, "the restarted server")
     again = client.post(f"/api/stories/{story_id}/review", json=body)
     assert again.status_code in (200, 202), again.text
-    _wait(client, again.json()["job_id"], "done", desk)
+    wait_status(client, again.json()["job_id"], "done", desk)
     repeat = client.post(f"/api/stories/{story_id}/review", json=body)
     assert repeat.status_code == 200 and repeat.json()["job_id"] == again.json()["job_id"]
     found = effects(client, cluster["id"])
@@ -160,10 +145,3 @@ def test_server_killed_during_a_review_edit_loses_nothing(sqlite_desk: Running) 
     _unique_flags(found)
     assert client.get(f"/api/stories/{story_id}").json()["summary"][1]["text"] == summary[1]["text"]
     print(f"first post: {sent}; jobs {found['jobs']}")
-
-
-def _up(url: str) -> bool:
-    try:
-        return httpx.get(f"{url}/docs", timeout=2).status_code == 200
-    except httpx.HTTPError:
-        return False

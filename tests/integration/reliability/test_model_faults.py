@@ -24,7 +24,7 @@ from agent.desk.config import DeskSettings
 from agent.desk.worker import Runner
 from agent.settings import Settings
 from tests.integration.reliability.faults import FaultServer
-from tests.unit.desk.conftest import example_cluster
+from tests.unit.desk.helpers import example_cluster
 
 pytestmark = pytest.mark.real_client
 

@@ -7,7 +7,6 @@ tests skip, saying why, when it cannot be reached.
 from __future__ import annotations
 
 import os
-import sys
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,9 +16,6 @@ import pytest
 from agent.settings import Settings
 from agent.store.db import open_store
 from agent.store.store import Store
-
-# The unit tests' helpers (test events, articles, stories) serve here too.
-sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "unit" / "store"))
 
 PG_URL = os.environ.get("STORYDESK_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
 

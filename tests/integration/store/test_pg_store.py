@@ -9,7 +9,6 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import select
-from store_helpers import article, make_story, write_jsonl
 
 from agent.errors import ConfigError, InputError
 from agent.intake.editing import merge_clusters, split_cluster
@@ -20,6 +19,7 @@ from agent.store.models import metadata
 from agent.store.sources import SourceRecord
 from agent.store.store import ARTICLES, Store
 from evals.clustering import default_stream, evaluate
+from tests.unit.store.helpers import article, make_story, write_jsonl
 
 pytestmark = pytest.mark.postgres
 

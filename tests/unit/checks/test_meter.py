@@ -113,6 +113,16 @@ def test_a_side_missing_from_the_counts_counts_as_zero() -> None:
     assert blindspot_side({"center": 3}) is None
     assert blindspot_side({"left": 0, "center": 5}) is None
     assert blindspot_side({}) is None
+    # A missing side adds nothing to the rated total, nor to the side it is compared with.
+    assert blindspot_side({"left": 1, "right": 0}) == "right"  # one rated article, one side
+    assert blindspot_side({"right": 1, "center": 9}) == "left"  # 0 of 10, outnumbered by 1
+
+
+def test_a_single_rated_article_from_one_side_is_that_sides_story() -> None:
+    # One rated article is enough when one side wrote it: the other side's absence counts.
+    assert blindspot_side({"left": 1, "center": 0, "right": 0}) == "right"
+    assert blindspot_side({"left": 0, "center": 0, "right": 1}) == "left"
+    assert blindspot_side({"left": 0, "center": 1, "right": 0}) is None
 
 
 def test_shares_are_rounded_to_one_decimal() -> None:

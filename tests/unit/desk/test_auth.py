@@ -11,7 +11,7 @@ import pytest
 from agent.desk.app import create_app
 from agent.settings import Settings
 from agent.store.users import ROLES, hash_token
-from tests.unit.desk.conftest import Harness
+from tests.unit.desk.helpers import Harness
 
 
 def _routes() -> list[tuple[str, str, str]]:

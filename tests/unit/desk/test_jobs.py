@@ -14,7 +14,7 @@ from sqlalchemy import text, update
 from agent.desk.worker import Runner, reap_once
 from agent.store.jobs import JOBS
 from agent.store.models import utcnow
-from tests.unit.desk.conftest import Harness, example_cluster
+from tests.unit.desk.helpers import Harness, example_cluster
 
 
 def _queue_draft(harness: Harness) -> dict[str, Any]:
@@ -136,7 +136,7 @@ def test_a_job_that_dies_after_its_work_is_finished_once(harness: Harness) -> No
 def test_bad_input_fails_at_once_with_its_message(harness: Harness) -> None:
     import json
 
-    from tests.conftest import EXAMPLES
+    from tests.helpers import EXAMPLES
 
     mixed = json.loads((EXAMPLES / "mixed-events.json").read_text("utf-8"))
     harness.client.post("/api/clusters", json=mixed, headers=harness.headers())

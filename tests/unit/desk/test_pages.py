@@ -7,27 +7,7 @@ import html
 import re
 from typing import Any
 
-from tests.unit.desk.conftest import Harness, example_cluster
-
-
-def _login(harness: Harness, role: str = "editor") -> None:
-    page = harness.client.get("/login")
-    nonce = re.search(r'name="nonce" value="([^"]+)"', page.text)
-    assert nonce, page.text
-    answer = harness.client.post(
-        "/login",
-        data={"token": harness.tokens[role], "nonce": nonce.group(1), "next": "/"},
-        follow_redirects=False,
-    )
-    assert answer.status_code == 303, answer.text
-    cookie = answer.headers["set-cookie"]
-    assert "storydesk_session=" in cookie and "HttpOnly" in cookie and "SameSite=strict" in cookie
-
-
-def _csrf(html: str) -> str:
-    found = re.search(r'name="csrf" value="([^"]+)"', html)
-    assert found, html
-    return found.group(1)
+from tests.unit.desk.helpers import Harness, csrf, example_cluster, login
 
 
 def test_pages_need_a_session_and_the_login_needs_its_form(harness: Harness) -> None:
@@ -40,7 +20,7 @@ def test_pages_need_a_session_and_the_login_needs_its_form(harness: Harness) -> 
     harness.client.get("/login")
     wrong = harness.client.post("/login", data={"token": "sd_wrong", "nonce": "x"})
     assert wrong.status_code == 403
-    _login(harness)
+    login(harness)
     assert harness.client.get("/").status_code == 200
     harness.client.cookies.clear()
     harness.client.cookies.set("storydesk_session", "tampered.value.here")
@@ -50,31 +30,31 @@ def test_pages_need_a_session_and_the_login_needs_its_form(harness: Harness) -> 
 def test_state_changing_forms_need_the_csrf_token(harness: Harness) -> None:
     cluster = example_cluster()
     harness.client.post("/api/clusters", json=cluster, headers=harness.headers())
-    _login(harness)
+    login(harness)
     queue = harness.client.get("/")
     assert cluster["id"] in queue.text
     missing = harness.client.post(f"/clusters/{cluster['id']}/draft", data={})
     assert missing.status_code == 403
     cross = harness.client.post(
         f"/clusters/{cluster['id']}/draft",
-        data={"csrf": _csrf(queue.text)},
+        data={"csrf": csrf(queue.text)},
         headers={"Origin": "https://evil.example"},
     )
     assert cross.status_code == 403 and "cross-site" in cross.text
     assert harness.desk.jobs.counts()["queued"] == 0
-    ok = harness.client.post(f"/clusters/{cluster['id']}/draft", data={"csrf": _csrf(queue.text)})
+    ok = harness.client.post(f"/clusters/{cluster['id']}/draft", data={"csrf": csrf(queue.text)})
     assert ok.status_code == 200 and harness.desk.jobs.counts()["queued"] == 1
 
 
 def test_viewers_see_but_cannot_act(harness: Harness) -> None:
     story_id = harness.drafted()
-    _login(harness, "viewer")
+    login(harness, "viewer")
     page = harness.client.get(f"/stories/{story_id}")
     assert page.status_code == 200 and 'value="approve"' not in page.text
     assert harness.client.get(f"/stories/{story_id}/edit").status_code == 403
     refused = harness.client.post(
         f"/stories/{story_id}/review",
-        data={"csrf": _csrf(page.text), "action": "approve", "revision": "1"},
+        data={"csrf": csrf(page.text), "action": "approve", "revision": "1"},
     )
     assert refused.status_code == 403
 
@@ -83,7 +63,7 @@ def test_story_page_layout_and_escaping(harness: Harness) -> None:
     cluster = example_cluster()
     cluster["articles"][0]["title"] = "<script>alert('x')</script> Okinawa residents"
     story_id = harness.drafted(cluster)
-    _login(harness)
+    login(harness)
     page = harness.client.get(f"/stories/{story_id}").text
     assert "<script>alert" not in page and "&lt;script&gt;alert(" in page
     for heading in (
@@ -105,7 +85,7 @@ def test_story_page_layout_and_escaping(harness: Harness) -> None:
 
 def test_edit_form_round_trip_and_history(harness: Harness) -> None:
     story_id = harness.drafted()
-    _login(harness)
+    login(harness)
     form_page = harness.client.get(f"/stories/{story_id}/edit")
     fields = dict(re.findall(r'<input[^>]*name="([^"]+)"[^>]*value="([^"]*)"', form_page.text))
     texts = dict(
@@ -140,7 +120,7 @@ def test_edit_form_round_trip_and_history(harness: Harness) -> None:
     page = harness.client.get(f"/stories/{story_id}").text
     approve = harness.client.post(
         f"/stories/{story_id}/review",
-        data={"csrf": _csrf(page), "action": "approve", "revision": "2"},
+        data={"csrf": csrf(page), "action": "approve", "revision": "2"},
         follow_redirects=False,
     )
     assert approve.status_code == 303, approve.text[-600:]
@@ -150,11 +130,11 @@ def test_edit_form_round_trip_and_history(harness: Harness) -> None:
 
 def test_failed_jobs_show_their_reason_and_retry_from_the_page(harness: Harness) -> None:
     story_id = harness.drafted()
-    _login(harness)
+    login(harness)
     page = harness.client.get(f"/stories/{story_id}").text
     harness.client.post(
         f"/stories/{story_id}/review",
-        data={"csrf": _csrf(page), "action": "approve", "revision": "1"},
+        data={"csrf": csrf(page), "action": "approve", "revision": "1"},
     )
     (job,), _ = harness.desk.jobs.find(status="queued")
     assert harness.desk.jobs.claim(job.id, "w", 30) is not None
@@ -167,7 +147,7 @@ def test_failed_jobs_show_their_reason_and_retry_from_the_page(harness: Harness)
     assert "the checkpoint database was locked" in story_page
     answer = harness.client.post(
         f"/jobs/{job.id}/retry",
-        data={"csrf": _csrf(story_page), "next": f"/stories/{story_id}"},
+        data={"csrf": csrf(story_page), "next": f"/stories/{story_id}"},
         follow_redirects=False,
     )
     assert answer.status_code == 303 and answer.headers["location"] == f"/stories/{story_id}"

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.unit.desk.conftest import Harness
+from tests.unit.desk.helpers import Harness
 
 
 def _story(harness: Harness, story_id: str) -> dict[str, Any]:

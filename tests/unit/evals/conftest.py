@@ -6,7 +6,8 @@ import json
 from pathlib import Path
 
 import pytest
-from evalfakes import allsides_row, make_cluster, write_allsides
+
+from tests.unit.evals.evalfakes import allsides_row, make_cluster, write_allsides
 
 
 @pytest.fixture

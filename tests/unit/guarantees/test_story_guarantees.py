@@ -21,8 +21,7 @@ from agent.cli import main
 from agent.llm.fake import FakeModel
 from agent.schemas import Cluster, Story, parse_cluster
 from agent.settings import Settings
-from tests.conftest import EXAMPLES, example
-from tests.unit.test_graph import make_agent, scripted
+from tests.helpers import EXAMPLES, example, make_agent, scripted
 
 REAL = "Japanese Defense Minister Shinjiro Koizumi and U.S. Defense Secretary Pete Hegseth agreed on Thursday to boost the deterrence and response capabilities of the two countries' alliance."
 

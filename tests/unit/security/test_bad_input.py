@@ -16,7 +16,7 @@ from agent.checks.dates import find_dates
 from agent.errors import InputError
 from agent.intake.ingest import read_jsonl
 from agent.schemas import parse_cluster
-from tests.unit.desk.conftest import Harness, example_cluster
+from tests.unit.desk.helpers import Harness, example_cluster
 
 JSON = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(),

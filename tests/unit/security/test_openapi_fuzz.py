@@ -7,7 +7,7 @@ from typing import Any
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 
-from tests.unit.desk.conftest import Harness
+from tests.unit.desk.helpers import Harness
 
 
 def test_no_operation_answers_500(harness: Harness) -> None:

@@ -21,9 +21,8 @@ from agent.desk.pages import router
 from agent.errors import InputError
 from agent.intake import ingest
 from agent.render.story import render_html
-from tests.conftest import ROOT
-from tests.unit.desk.conftest import Harness, example_cluster
-from tests.unit.desk.test_pages import _csrf, _login
+from tests.helpers import ROOT
+from tests.unit.desk.helpers import Harness, csrf, example_cluster, login
 
 HOSTILE = [
     "<script>alert(1)</script>",
@@ -143,8 +142,8 @@ def test_every_state_changing_form_needs_the_csrf_token(harness: Harness) -> Non
         ]
     ), posts
     story_id = harness.drafted()
-    _login(harness)
-    token = _csrf(harness.client.get(f"/stories/{story_id}").text)
+    login(harness)
+    token = csrf(harness.client.get(f"/stories/{story_id}").text)
     job_id = harness.desk.jobs.draft_of(story_id).id  # type: ignore[union-attr]
     values = {
         "cluster_id": example_cluster()["id"],
@@ -178,7 +177,7 @@ def test_story_page_and_desk_pages_escape_article_text(harness: Harness) -> None
             f"{article['outlet']}{hostile}" if hostile == HOSTILE[1] else article["outlet"]
         )
     story_id = harness.drafted(cluster)
-    _login(harness)
+    login(harness)
     for url in (
         "/",
         f"/stories/{story_id}",
