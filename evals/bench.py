@@ -202,6 +202,32 @@ class Replay:
         return Completion(answer.text, answer.prompt_tokens, answer.completion_tokens)
 
 
+REPLAY_FILE = "STORYDESK_BENCH_REPLAY"
+"""Bench-only: a file of recorded answers; `replay_backend` (named by STORYDESK_TEST_BACKEND)
+answers a desk worker's calls from it instantly, so the queue bench measures the desk alone."""
+
+
+def save_answers(answers: dict[str, list[_Recorded]], path: Path) -> None:
+    """Write recorded answers as JSON (for a worker process's `replay_backend`)."""
+    data = {key: [asdict(a) for a in items] for key, items in answers.items()}
+    path.write_text(json.dumps(data), encoding="utf-8")
+
+
+def load_answers(path: Path) -> dict[str, list[_Recorded]]:
+    """Read answers written by `save_answers`."""
+    data = json.loads(path.read_text(encoding="utf-8"))
+    return {key: [_Recorded(**a) for a in items] for key, items in data.items()}
+
+
+def replay_backend() -> Replay:
+    """The instant model of a queue bench worker: the answers in the file STORYDESK_BENCH_REPLAY
+    names (bench and tests only; loaded through STORYDESK_TEST_BACKEND)."""
+    path = os.environ.get(REPLAY_FILE)
+    if not path:
+        raise InputError(f"{REPLAY_FILE} must name a file of recorded answers")
+    return Replay(load_answers(Path(path)), model="replay")
+
+
 # --------------------------------------------------------------------------- clusters
 
 _OUTLETS = [
@@ -544,7 +570,8 @@ def single_prompt_story(agent: Any, local: LocalBackend, cluster: dict[str, Any]
             for p in value.who_impacted
         ],
     }
-    checked, conflicts = run_checks(state, evidence, model_verifier(gateway))
+    verifier = model_verifier(gateway, context=context, evidence=evidence)
+    checked, conflicts = run_checks(state, evidence, verifier)
     fact_check = to_fact_check(checked, conflicts)
     wall = time.perf_counter() - started
     traces = local.trace
@@ -568,6 +595,7 @@ def overhead(
 ) -> dict[str, float]:
     """Wall time of a story with the recorded answers replayed instantly (graph, checks,
     checkpoints): first run and the median of the following ones."""
+    from agent.checks.claims import forget_checks
     from agent.schemas import parse_cluster
 
     replay = Replay(answers, model="replay")
@@ -576,6 +604,9 @@ def overhead(
     with tempfile.TemporaryDirectory() as scratch:
         agent = _agent(settings.model_copy(update={"data_dir": Path(scratch)}), replay, None)
         for _ in range(repeat + 1):
+            # Each run is a new story to the checks: what they remember of the last run's
+            # evidence would make a repeat cheaper than any real story.
+            forget_checks()
             started = time.perf_counter()
             cpu_started = time.process_time()
             agent.draft(parsed)

@@ -7,6 +7,10 @@ by its evidence sentence (true by construction) or removes it, and flags each ch
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
+import threading
+from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TypeVar
@@ -191,7 +195,12 @@ def _check_item(
 def run_checks(
     drafts: Drafts, evidence: Evidence, verifier: Verifier | None
 ) -> tuple[list[Checked], list[Conflict]]:
-    """Every claim of the drafts with its result, and the conflicts between the sources."""
+    """Every claim of the drafts with its result, and the conflicts between the sources.
+
+    A claim is checked once per change: the rules' verdict on a claim the model was not asked
+    about is remembered per evidence (see `_RuleMemo`), so settling after a fact-check, or a
+    revise round that rewrote two claims, re-checks only what changed.
+    """
     sources = sources_of(evidence)
     pool = list(sources.values())
     known_names = " ".join(f"{a.outlet} {a.title}" for a in evidence.articles)
@@ -199,11 +208,120 @@ def run_checks(
         normalize(a.title).lower(): Source(a.id, f"{a.id}.title", a.title, a.published_at)
         for a in evidence.originals()
     }
-    checked = [
-        (target, _check_item(target, sources, pool, known_names, verifier, headlines))
-        for target in collect_claims(drafts)
-    ]
-    return checked, find_conflicts(pool)
+    memo = _MEMO.for_evidence(pool, known_names, headlines)
+    checked: list[Checked] = []
+    for target in collect_claims(drafts):
+        key = (_target_key(target), verifier is None)
+        found = memo.get(key)
+        if found is None:
+            asked = _Asked(verifier)
+            found = _check_item(target, sources, pool, known_names, asked.verifier, headlines)
+            if not asked.called:  # a rules-only verdict is a pure function of claim and evidence
+                memo.put(key, found)
+        checked.append((target, _copy(found)))
+    if memo.conflicts is None:
+        memo.conflicts = find_conflicts(pool)
+    return checked, list(memo.conflicts)
+
+
+class _Asked:
+    """Wraps a verifier to tell whether a check consulted it."""
+
+    def __init__(self, verifier: Verifier | None) -> None:
+        self.called = False
+        self.verifier: Verifier | None = None if verifier is None else self._ask
+        self._inner = verifier
+
+    def _ask(self, claim: str, evidence: list[Source]) -> tuple[VerdictName, str]:
+        self.called = True
+        assert self._inner is not None
+        return self._inner(claim, evidence)
+
+
+_Key = tuple[Section, str, tuple[str, ...], str | None, str | None, str | None]
+
+
+def _target_key(target: Target) -> _Key:
+    # Every field _check_item reads (not the index: a claim that moves is the same claim).
+    return (
+        target.section,
+        target.text,
+        tuple(target.citations),
+        target.date,
+        target.party,
+        target.explanation,
+    )
+
+
+def _copy(result: ClaimResult) -> ClaimResult:
+    return dataclasses.replace(result, reasons=list(result.reasons), evidence=list(result.evidence))
+
+
+class _EvidenceMemo:
+    """The remembered checks against one evidence: rules-only verdicts and the conflicts."""
+
+    LIMIT = 1024
+
+    def __init__(self) -> None:
+        self.items: dict[tuple[_Key, bool], ClaimResult] = {}
+        self.conflicts: list[Conflict] | None = None
+
+    def get(self, key: tuple[_Key, bool]) -> ClaimResult | None:
+        return self.items.get(key)
+
+    def put(self, key: tuple[_Key, bool], value: ClaimResult) -> None:
+        if len(self.items) < self.LIMIT:
+            self.items[key] = value
+
+
+class _RuleMemo:
+    """Checks remembered for the last few evidences (a story's fact-check, revise rounds and
+    settling share one evidence); keyed by a digest of every sentence and name they read."""
+
+    def __init__(self, size: int = 16) -> None:
+        self.size = size
+        self._by_evidence: OrderedDict[str, _EvidenceMemo] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def for_evidence(
+        self, pool: list[Source], known_names: str, headlines: Mapping[str, Source]
+    ) -> _EvidenceMemo:
+        digest = hashlib.sha256()
+        for source in pool:
+            digest.update(
+                f"{source.article_id}\x1f{source.sentence_id}\x1f{source.published_at.isoformat()}"
+                f"\x1f{source.text}\x1e".encode()
+            )
+        digest.update(known_names.encode())
+        for headline in headlines.values():
+            digest.update(f"\x1e{headline.sentence_id}\x1f{headline.text}".encode())
+        key = digest.hexdigest()
+        with self._lock:
+            memo = self._by_evidence.get(key)
+            if memo is None:
+                memo = self._by_evidence[key] = _EvidenceMemo()
+                while len(self._by_evidence) > self.size:
+                    self._by_evidence.popitem(last=False)
+            else:
+                self._by_evidence.move_to_end(key)
+            return memo
+
+    def clear(self) -> None:
+        with self._lock:
+            self._by_evidence.clear()
+
+
+_MEMO = _RuleMemo()
+
+
+def forget_checks() -> None:
+    """Drop everything the checks remember (a benchmark measuring a story cold calls this)."""
+    from agent.checks import consistency, dates, text
+
+    _MEMO.clear()
+    text.forget()
+    dates.forget()
+    consistency.forget()
 
 
 def to_fact_check(checked: list[Checked], conflicts: list[Conflict]) -> FactCheck:

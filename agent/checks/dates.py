@@ -11,6 +11,7 @@ import calendar
 import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from functools import lru_cache
 from typing import Literal
 
 Precision = Literal["day", "month", "year"]
@@ -130,8 +131,23 @@ def _valid(year: int, month: int, day: int) -> bool:
     return True
 
 
+def forget() -> None:
+    """Drop the remembered dates."""
+    _find_dates.cache_clear()
+
+
 def find_dates(sentence: str, published: datetime | date) -> list[FoundDate]:
     """Return the dates the sentence speaks of, resolved against the publication date."""
+    offset = published.utcoffset() if isinstance(published, datetime) else None
+    return list(_find_dates(sentence, published, offset))
+
+
+@lru_cache(maxsize=16384)
+def _find_dates(
+    sentence: str, published: datetime | date, offset: timedelta | None
+) -> list[FoundDate]:
+    # Remembered (the checks read each evidence sentence claim after claim); the caller gets a
+    # copy. The offset is in the key: the same instant in another zone may be another date.
     pub = published.date() if isinstance(published, datetime) else published
     taken: list[tuple[int, int]] = []
     found: list[FoundDate] = []

@@ -142,6 +142,7 @@ def make_checkpointer(settings: Settings) -> Any:
         # turns instead of failing with "database is locked".
         lite = sqlite3.connect(str(path), check_same_thread=False, timeout=60)
         lite.execute("PRAGMA journal_mode=WAL")
+        lite.execute("PRAGMA synchronous=NORMAL")  # sync at WAL checkpoints, not every step
     except (OSError, sqlite3.Error) as error:
         raise ConfigError(
             f"cannot open the checkpoint database {path} ({error}); set STORYDESK_DATA_DIR "

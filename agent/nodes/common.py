@@ -139,31 +139,53 @@ class VerifyAnswer(BaseModel):
     verdict: Verdict
 
 
-def run_verifier(context: Context, calls: list[CallRecord]) -> Verifier | None:
-    """The model's verifier when the run asks for model verdicts (else the rules alone)."""
+def run_verifier(context: Context, calls: list[CallRecord], evidence: Evidence) -> Verifier | None:
+    """The model's verifier when the run asks for model verdicts (else the rules alone); its
+    questions follow the run's shared prefix."""
     if not context.get_settings().use_model_verdicts:
         return None
-    return model_verifier(context.get_gateway(), calls)
+    return model_verifier(context.get_gateway(), calls, context=context, evidence=evidence)
 
 
-def model_verifier(gateway: Gateway, calls: list[CallRecord] | None = None) -> Verifier:
+def model_verifier(
+    gateway: Gateway,
+    calls: list[CallRecord] | None = None,
+    *,
+    context: Context | None = None,
+    evidence: Evidence | None = None,
+) -> Verifier:
     """A verifier that asks the model, for claims the rules could not settle.
 
+    Given the run's context and evidence, each question follows the shared prefix (the model
+    has already read the numbered evidence: llama.cpp and hosted caches reuse it); without them
+    (a free-standing document) it stands alone after the fact-checker's instructions.
     Verdicts are remembered per (claim, evidence): the final round re-checks settled claims
     after a fallback, and must not ask the model again about the ones it already judged.
     """
     asked: dict[tuple[str, tuple[str, ...]], tuple[VerdictName, str]] = {}
 
-    def verify(claim: str, evidence: list[Source]) -> tuple[VerdictName, str]:
-        key = (claim, tuple(s.sentence_id for s in evidence))
+    def verify(claim: str, evidence_: list[Source]) -> tuple[VerdictName, str]:
+        key = (claim, tuple(s.sentence_id for s in evidence_))
         if key not in asked:
-            asked[key] = ask_model(claim, evidence)
+            asked[key] = ask_model(claim, evidence_)
         return asked[key]
 
-    def ask_model(claim: str, evidence: list[Source]) -> tuple[VerdictName, str]:
-        prompt = load_prompt("verify").render(
-            claim=claim, evidence="\n".join(f"- {s.text}" for s in evidence)
+    def prompt_for(claim: str, shown: list[Source]) -> RenderedPrompt:
+        if context is not None and evidence is not None:
+            task = load_prompt("verify").render(
+                claim=claim, evidence="\n".join(f"[{s.sentence_id}] {s.text}" for s in shown)
+            )
+            return with_prefix(context, evidence, task)
+        task = load_prompt("verify").render(
+            claim=claim, evidence="\n".join(f"- {s.text}" for s in shown)
         )
+        alone = load_prompt("fact_checker").render()
+        return RenderedPrompt(
+            task.id, task.version, task.template_sha256, alone.messages + task.messages
+        )
+
+    def ask_model(claim: str, shown: list[Source]) -> tuple[VerdictName, str]:
+        prompt = prompt_for(claim, shown)
         try:
             result = gateway.structured(prompt, VerifyAnswer, max_tokens=20)
         except ModelOutputError as error:

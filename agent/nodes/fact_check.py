@@ -31,7 +31,7 @@ def fact_check(state: StoryState, runtime: Runtime[Context]) -> FactCheckUpdate:
     context = context_of(runtime)
     evidence = evidence_of(state)
     calls: list[CallRecord] = []
-    verifier = run_verifier(context, calls)
+    verifier = run_verifier(context, calls, evidence)
     checked, conflicts = run_checks(state, evidence, verifier)
     return {"fact_check": to_fact_check(checked, conflicts).model_dump(mode="json"), "calls": calls}
 

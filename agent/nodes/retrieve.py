@@ -36,7 +36,7 @@ class RetrieveUpdate(TypedDict):
 
 def retrieve(state: StoryState, runtime: Runtime[Context]) -> RetrieveUpdate:
     """Load the cluster's articles (from the input, or the store by id)."""
-    from agent.store.db import open_store, stored_registry
+    from agent.store.db import open_store
 
     context = context_of(runtime)
     if not (state.get("cluster") or state.get("cluster_id")):
@@ -50,9 +50,9 @@ def retrieve(state: StoryState, runtime: Runtime[Context]) -> RetrieveUpdate:
         )
     elif state.get("cluster"):
         # The same registry as a stored cluster gets (ratings imported into the store
-        # included), without creating a database for a file draft.
+        # included), without creating a database for a file draft; read once per agent.
         cluster = parse_cluster(state["cluster"], "cluster")
-        registry = stored_registry(context.get_settings())
+        registry = context.get_resources().get_registry()
     else:
         with open_store(context.get_settings()) as store:
             cluster = store.get_cluster(state["cluster_id"])

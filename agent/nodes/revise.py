@@ -12,7 +12,7 @@ from agent.checks.factcheck import best_matches
 from agent.checks.text import is_prose
 from agent.context import Context, context_of
 from agent.errors import ModelOutputError
-from agent.nodes.common import evidence_of, failed_record, record
+from agent.nodes.common import evidence_of, failed_record, record, with_prefix
 from agent.prompts import load_prompt
 from agent.schemas import FactCheck
 from agent.state import CallRecord, StoryState
@@ -57,11 +57,12 @@ def revise(state: StoryState, runtime: Runtime[Context]) -> ReviseUpdate:
             item_citations = items_of(drafts, section)[index]["citations"]
         cited = [sources[s] for s in item_citations if s in sources]
         shown = list(dict.fromkeys(cited + best_matches(claim.claim, pool, k=2)))
-        prompt = load_prompt("revise").render(
+        task = load_prompt("revise").render(
             claim=claim.claim,
             problems=claim.note or claim.verdict,
             evidence="\n".join(f"[{s.sentence_id}] {s.text}" for s in shown),
         )
+        prompt = with_prefix(context, evidence, task)  # the prefix the drafters prefilled
         try:
             result = gateway.structured(prompt, Rewrite, max_tokens=200)
         except ModelOutputError as error:

@@ -24,7 +24,8 @@ def settle(state: StoryState, runtime: Runtime[Context]) -> SettleUpdate:
     """Settle the fact-check: fall back or remove what fails; flag every change."""
     context = context_of(runtime)
     calls: list[CallRecord] = []
-    verifier = run_verifier(context, calls)
+    evidence = evidence_of(state)
+    verifier = run_verifier(context, calls, evidence)
     checked = FactCheck.model_validate(state["fact_check"]) if "fact_check" in state else None
-    settled = settle_claims(state, evidence_of(state), remembered(checked, verifier))
+    settled = settle_claims(state, evidence, remembered(checked, verifier))
     return {**settled, "calls": calls}
