@@ -28,6 +28,9 @@ class Resources:
     """Built from the settings on first use when not given (loading a model takes seconds)."""
     store: Any | None = None
     """The article store (agent.store.Store) for retrieve-by-id and finalize."""
+    registry: Any | None = None
+    """The outlet registry (agent.store.SourceRegistry) that gives a cluster file's articles
+    their leans when there is no store; read once, on first use."""
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def get_gateway(self) -> Gateway:
@@ -35,6 +38,18 @@ class Resources:
             if self.gateway is None:
                 self.gateway = Gateway.from_settings(self.settings)
             return self.gateway
+
+    def get_registry(self) -> Any:
+        """The store's registry when there is one; else the packaged registry with the ratings
+        imported into the settings' database, read once for every draft these resources run."""
+        if self.store is not None:
+            return self.store.registry()
+        with self._lock:
+            if self.registry is None:
+                from agent.store.db import stored_registry
+
+                self.registry = stored_registry(self.settings)
+            return self.registry
 
 
 @dataclass

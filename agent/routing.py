@@ -8,6 +8,7 @@ from langgraph.runtime import Runtime
 
 from agent.checks.claims import failing
 from agent.context import Context, context_of
+from agent.schemas import FactCheck
 from agent.state import StoryState
 
 
@@ -19,7 +20,8 @@ def route_after_fact_check(
     The bound lives here and nowhere else: settle is the node for "the bound is reached".
     """
     bound = context_of(runtime).get_settings().max_revisions
-    if failing(state.get("fact_check") or {}) and state.get("revisions", 0) < bound:
+    checked = FactCheck.model_validate(state["fact_check"]) if "fact_check" in state else None
+    if checked is not None and failing(checked) and state.get("revisions", 0) < bound:
         return "revise"
     return "settle"
 

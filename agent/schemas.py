@@ -9,7 +9,7 @@ import json
 from datetime import UTC, datetime
 from datetime import date as date_type
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 from pydantic import (
     AfterValidator,
@@ -28,6 +28,7 @@ Side = Literal["left", "center", "right"]
 Precision = Literal["day", "month", "year"]
 Verdict = Literal["supported", "unsupported", "contradicted"]
 Section = Literal["title", "summary", "timeline", "who_benefited", "who_impacted"]
+FlagSection = Section | Literal["story", "sources"]
 ReviewStatus = Literal["draft", "needs_review", "approved", "rejected", "published"]
 Category = Literal[
     "General",
@@ -53,11 +54,19 @@ Category = Literal[
 ]
 Sentiment = Literal["positive", "neutral", "negative"]
 
-CATEGORIES: tuple[str, ...] = Category.__args__  # type: ignore[attr-defined]
+CATEGORIES: tuple[str, ...] = get_args(Category)
 
 _ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.:\-]{0,127}$"
 ArticleId = Annotated[str, Field(pattern=_ID_PATTERN, description="An article id of the cluster.")]
 Citations = Annotated[list[ArticleId], Field(min_length=1, description="Article ids cited.")]
+
+
+_PRECISIONS: dict[int, Precision] = {4: "year", 7: "month", 10: "day"}
+
+
+def precision_of(date: str) -> Precision:
+    """The precision a date is written with: YYYY is a year, YYYY-MM a month, else a day."""
+    return _PRECISIONS.get(len(date), "day")
 
 
 def side_of(lean: Lean | None) -> Side | None:
@@ -213,7 +222,7 @@ class TimelineEvent(_Model):
 
     @model_validator(mode="after")
     def _precision_matches(self) -> TimelineEvent:
-        expected = {4: "year", 7: "month", 10: "day"}[len(self.date)]
+        expected = precision_of(self.date)
         if expected != self.precision:
             raise ValueError(f"date {self.date!r} has {expected} precision, not {self.precision}")
         padded = self.date + {4: "-01-01", 7: "-01", 10: ""}[len(self.date)]
@@ -313,7 +322,7 @@ class Flag(_Model):
     """Something an editor must look at before publishing."""
 
     kind: str = Field(description="e.g. unsupported, contradicted, fallback, conflict, evidence.")
-    section: Section | Literal["story", "sources"]
+    section: FlagSection
     index: int | None = None
     message: str
 

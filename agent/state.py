@@ -3,9 +3,15 @@
 from __future__ import annotations
 
 import operator
-from typing import Annotated, Any
+from typing import Annotated
 
+from pydantic import JsonValue
 from typing_extensions import TypedDict  # pydantic (and so LangGraph Studio) needs it on 3.11
+
+from agent.checks.drafts import Classification, DraftEvent, DraftParty, DraftSentence, FlagData
+
+JSONObject = dict[str, JsonValue]
+"""A pydantic model as JSON (model_dump(mode="json")); nodes validate it back at their edges."""
 
 
 class CallRecord(TypedDict):
@@ -22,44 +28,44 @@ class CallRecord(TypedDict):
     """The model's output stayed invalid; the node fell back to the evidence."""
 
 
-def _merge(left: dict[str, Any] | None, right: dict[str, Any] | None) -> dict[str, Any]:
+def _merge(left: dict[str, str] | None, right: dict[str, str] | None) -> dict[str, str]:
     return {**(left or {}), **(right or {})}
 
 
 class InputState(TypedDict, total=False):
     """What a caller passes: a cluster, or the id of one in the article store."""
 
-    cluster: dict[str, Any]
+    cluster: JSONObject
+    """A Cluster, as JSON."""
     cluster_id: str
 
 
 class StoryState(InputState, total=False):
-    """Everything the graph's nodes read and write."""
+    """Everything the graph's nodes read and write (the drafts are agent.checks.drafts)."""
 
-    evidence: dict[str, Any]
+    evidence: JSONObject
     """Evidence, as JSON."""
-    summary: list[dict[str, Any]]
-    timeline: list[dict[str, Any]]
-    who_benefited: list[dict[str, Any]]
-    who_impacted: list[dict[str, Any]]
-    classification: dict[str, Any]
-    """title, category, sentiment."""
+    summary: list[DraftSentence]
+    timeline: list[DraftEvent]
+    who_benefited: list[DraftParty]
+    who_impacted: list[DraftParty]
+    classification: Classification
     section_notes: Annotated[dict[str, str], _merge]
-    fact_check: dict[str, Any]
+    fact_check: JSONObject
     """FactCheck, as JSON, for the current drafts."""
     revisions: int
     """Revise rounds done so far."""
-    flags: Annotated[list[dict[str, Any]], operator.add]
+    flags: Annotated[list[FlagData], operator.add]
     calls: Annotated[list[CallRecord], operator.add]
     started_at: float
-    story: dict[str, Any]
-    """The current revision of the story."""
-    history: Annotated[list[dict[str, Any]], operator.add]
+    story: JSONObject
+    """The current revision of the Story, as JSON."""
+    history: Annotated[list[JSONObject], operator.add]
     """Every revision of the story, oldest first; nothing is overwritten."""
-    decision: dict[str, Any]
-    """The editor's last decision."""
+    decision: JSONObject
+    """The editor's last ReviewDecision, as JSON."""
 
 
 class OutputState(TypedDict, total=False):
-    story: dict[str, Any]
-    history: list[dict[str, Any]]
+    story: JSONObject
+    history: list[JSONObject]

@@ -23,6 +23,7 @@ MEAN_KEYS = (
     "rouge2",
     "rougeL",
     "rouge1_first_article",
+    "rouge1_first_two",
     "date_precision",
     "date_recall",
     "date_f1",

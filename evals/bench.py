@@ -202,6 +202,32 @@ class Replay:
         return Completion(answer.text, answer.prompt_tokens, answer.completion_tokens)
 
 
+REPLAY_FILE = "STORYDESK_BENCH_REPLAY"
+"""Bench-only: a file of recorded answers; `replay_backend` (named by STORYDESK_TEST_BACKEND)
+answers a desk worker's calls from it instantly, so the queue bench measures the desk alone."""
+
+
+def save_answers(answers: dict[str, list[_Recorded]], path: Path) -> None:
+    """Write recorded answers as JSON (for a worker process's `replay_backend`)."""
+    data = {key: [asdict(a) for a in items] for key, items in answers.items()}
+    path.write_text(json.dumps(data), encoding="utf-8")
+
+
+def load_answers(path: Path) -> dict[str, list[_Recorded]]:
+    """Read answers written by `save_answers`."""
+    data = json.loads(path.read_text(encoding="utf-8"))
+    return {key: [_Recorded(**a) for a in items] for key, items in data.items()}
+
+
+def replay_backend() -> Replay:
+    """The instant model of a queue bench worker: the answers in the file STORYDESK_BENCH_REPLAY
+    names (bench and tests only; loaded through STORYDESK_TEST_BACKEND)."""
+    path = os.environ.get(REPLAY_FILE)
+    if not path:
+        raise InputError(f"{REPLAY_FILE} must name a file of recorded answers")
+    return Replay(load_answers(Path(path)), model="replay")
+
+
 # --------------------------------------------------------------------------- clusters
 
 _OUTLETS = [
@@ -318,14 +344,17 @@ def measure_rates(backend: LocalBackend, evidence: Any) -> dict[str, float]:
     per wall second and per CPU second (the schema is the summary drafter's own)."""
     from agent.llm.gateway import output_schema
     from agent.nodes.common import format_evidence
-    from agent.nodes.summary import summary_model
+    from agent.nodes.summary import SummaryDraft
 
     system = {
         "role": "system",
         "content": f"You summarise news.\n\nEVIDENCE\n{format_evidence(evidence)}",
     }
     ask = {"role": "user", "content": "Describe the event in detail, in one long paragraph."}
-    constrained_format = {"type": "json_object", "schema": output_schema(summary_model(evidence))}
+    constrained_format = {
+        "type": "json_object",
+        "schema": output_schema(SummaryDraft, evidence.selected),
+    }
     decode = Sampling(temperature=0.0, max_tokens=96, seed=7)
     backend.trace = []
     reuse = backend.reuse_prefix
@@ -449,10 +478,11 @@ def _first_round(agent: Any, thread_id: str) -> tuple[int, int] | None:
 def single_prompt_story(agent: Any, local: LocalBackend, cluster: dict[str, Any]) -> dict[str, Any]:
     """The simple way: one call writes the whole story as JSON; the same fact-check scores it."""
     from agent.checks.claims import run_checks, to_fact_check
+    from agent.checks.drafts import Drafts
     from agent.nodes.common import id_enum, model_verifier, with_prefix
     from agent.nodes.screen import build_evidence, evidence_budget
     from agent.prompts import load_prompt
-    from agent.schemas import CATEGORIES, Sentiment, parse_cluster
+    from agent.schemas import CATEGORIES, Sentiment, parse_cluster, precision_of
 
     parsed = parse_cluster(cluster)
     context = agent.context()
@@ -515,22 +545,33 @@ def single_prompt_story(agent: Any, local: LocalBackend, cluster: dict[str, Any]
     draft_seconds = time.perf_counter() - started
     draft_traces = list(local.trace)
     value: Any = result.value
-    state = {
-        "classification": {"title": value.title},
-        "summary": [{"text": s.text, "sentences": list(s.cites)} for s in value.summary],
+    state: Drafts = {
+        "classification": {
+            "title": value.title,
+            "category": value.category,
+            "sentiment": value.sentiment,
+        },
+        "summary": [{"text": s.text, "citations": list(s.cites)} for s in value.summary],
         "timeline": [
-            {"date": e.date, "event": e.event, "sentences": list(e.cites)} for e in value.timeline
+            {
+                "date": e.date,
+                "precision": precision_of(e.date),
+                "event": e.event,
+                "citations": list(e.cites),
+            }
+            for e in value.timeline
         ],
         "who_benefited": [
-            {"party": p.party, "explanation": p.explanation, "sentences": list(p.cites)}
+            {"party": p.party, "explanation": p.explanation, "citations": list(p.cites)}
             for p in value.who_benefited
         ],
         "who_impacted": [
-            {"party": p.party, "explanation": p.explanation, "sentences": list(p.cites)}
+            {"party": p.party, "explanation": p.explanation, "citations": list(p.cites)}
             for p in value.who_impacted
         ],
     }
-    checked, conflicts = run_checks(state, evidence, model_verifier(gateway))
+    verifier = model_verifier(gateway, context=context, evidence=evidence)
+    checked, conflicts = run_checks(state, evidence, verifier)
     fact_check = to_fact_check(checked, conflicts)
     wall = time.perf_counter() - started
     traces = local.trace
@@ -554,6 +595,7 @@ def overhead(
 ) -> dict[str, float]:
     """Wall time of a story with the recorded answers replayed instantly (graph, checks,
     checkpoints): first run and the median of the following ones."""
+    from agent.checks.claims import forget_checks
     from agent.schemas import parse_cluster
 
     replay = Replay(answers, model="replay")
@@ -562,6 +604,9 @@ def overhead(
     with tempfile.TemporaryDirectory() as scratch:
         agent = _agent(settings.model_copy(update={"data_dir": Path(scratch)}), replay, None)
         for _ in range(repeat + 1):
+            # Each run is a new story to the checks: what they remember of the last run's
+            # evidence would make a repeat cheaper than any real story.
+            forget_checks()
             started = time.perf_counter()
             cpu_started = time.process_time()
             agent.draft(parsed)

@@ -285,6 +285,9 @@ def run_command(args: argparse.Namespace, settings: Settings) -> int:
             )
     summary = run_eval(options, make_drafter=make_drafter, make_checker=make_checker, model=model)
     print(headline(summary, options.out))
+    beside = beside_baselines(summary, dataset)
+    if beside:
+        print(beside)
     if dataset == "summedits":
         # The per-domain and per-fold tables are the figures to quote: print them and keep
         # them in report.md beside summary.json.
@@ -304,6 +307,46 @@ def headline(summary: dict[str, Any], out: Path) -> str:
         f"{summary.get('dataset')}: {state}; summary in {out / 'summary.json'}\n"
         + json.dumps({k: round(v, 4) if isinstance(v, float) else v for k, v in shown.items()})
     )
+
+
+# What each dataset's figures are measured against: (label, metric, its baseline(s) or target).
+_BESIDE: dict[str, list[tuple[str, str, str]]] = {
+    "allsides": [
+        ("ROUGE-1", "rouge1", "first article {rouge1_first_article}, first two sentences of "
+         "every article {rouge1_first_two}; target >= 0.44"),
+        ("support rate", "support_rate", "citation validity {citation_validity}; target 1.0"),
+        ("max summary sentence overlap", "max_sentence_overlap", "limit 0.6"),
+        ("parties filled", "parties_filled", "party named in its sentence {party_named}; "
+         "target >= 0.80"),
+        ("category accuracy", "category_ok", "against the topic mapping; target >= 0.70"),
+        ("title path", "title_model", "model; composed {title_composed}, a source's "
+         "{title_source}"),
+        ("model sentiment stood", "sentiment_model_agrees", "else the harm words or VADER "
+         "decided"),
+        ("seconds per story", "seconds_per_story", "no worse than before on this machine"),
+    ],
+    "timeline17": [
+        ("date F1", "date_f1", "publication-date baseline at the same k {baseline_date_f1}, at "
+         "the gold k {baseline_date_f1_gold_k}; target >= the same-k baseline"),
+        ("date precision", "date_precision", "recall {date_recall}; target >= 0.642"),
+        ("seconds per story", "seconds_per_story", ""),
+    ],
+}
+
+
+def beside_baselines(summary: dict[str, Any], dataset: str) -> str:
+    """The dataset's headline figures, each beside its baselines and target ("" if none)."""
+
+    def shown(key: str) -> str:
+        value = summary.get(key)
+        return f"{value:.3f}" if isinstance(value, int | float) else "-"
+
+    lines = []
+    for label, key, against in _BESIDE.get(dataset, []):
+        names = [part.split("}")[0] for part in against.split("{")[1:]]
+        text = against.format(**{name: shown(name) for name in names})
+        lines.append(f"  {label:30} {shown(key):>7}   {text}".rstrip())
+    return "\n".join(["figures beside their baselines:", *lines]) if lines else ""
 
 
 def report_command(args: argparse.Namespace, settings: Settings | None = None) -> int:

@@ -7,7 +7,12 @@ extractive summary (rouge-score, stemmed) beside the baselines (first article, f
 sentences of every article), the share of summary sentences the fact-check rules accept, the
 worst word overlap between two summary sentences, the summary's length, how often both party
 sections are filled and each party is named in its sentence, category accuracy against the
-topic mapping (evals/metrics/categories.py), and how often the title is composed. Folds are by
+topic mapping (evals/metrics/categories.py), how often the title is composed, and the
+sentiment decided without a model (harm words, then VADER) against VADER's reading of the
+editor's neutral summary (`sentiment_ref_agrees`, beside `reference_neutral`, the rate of
+always answering "neutral"), with `positive_on_harm`: positive on harm-dominated evidence,
+which must stay 0. Parties: `party_whole` (the party cuts no name of its sentence) and
+`party_in_reference` (a word of the party is in the editor's summary). Folds are by
 roundup id (a hash), so no story is in two folds. Nothing here reaches a model: it runs in
 seconds and is what thresholds were chosen on (the training folds, never the held-out one).
 """
@@ -22,9 +27,15 @@ from typing import Any
 
 from agent.checks.extractive import composed_headline, extract_parties, extractive_summary
 from agent.checks.factcheck import Source, check_claim
-from agent.checks.text import shared_words, split_sentences
+from agent.checks.text import content_words, normalize, shared_words, split_sentences
 from agent.errors import ClusterRefused
-from agent.nodes.classify import deterministic_category
+from agent.nodes.classify import (
+    SENTIMENT_CLEAR,
+    _vader,
+    decide_sentiment,
+    deterministic_category,
+    sentiment_cues,
+)
 from agent.nodes.screen import DEFAULT_EVIDENCE_TOKENS, build_evidence
 from agent.settings import Settings
 from evals.datasets.allsides import load_allsides
@@ -79,9 +90,22 @@ def score_item(item: EvalItem) -> dict[str, Any]:
     row["overlap_ok"] = float(row["max_overlap"] <= 0.6)
     benefited, impacted = extract_parties(evidence)
     row["parties_filled"] = float(bool(benefited) and bool(impacted))
+    row["benefited_filled"] = float(bool(benefited))
+    row["impacted_filled"] = float(bool(impacted))
     parties = benefited + impacted
     row["party_named"] = (
         sum(_named(p.party, sources[p.sentence].text) for p in parties) / len(parties)
+        if parties
+        else None
+    )
+    row["party_whole"] = (
+        sum(whole_phrase(p.party, sources[p.sentence].text) for p in parties) / len(parties)
+        if parties
+        else None
+    )
+    reference = set(content_words(item.reference))
+    row["party_in_reference"] = (
+        sum(bool(set(content_words(p.party)) & reference) for p in parties) / len(parties)
         if parties
         else None
     )
@@ -90,13 +114,67 @@ def score_item(item: EvalItem) -> dict[str, Any]:
         float(deterministic_category(evidence)[0] == expected) if expected else None
     )
     row["title_composed"] = float(composed_headline(evidence) is not None)
+    # Sentiment as the page decides it without a model (harm words, then the VADER lexicon),
+    # against the same lexicon's reading of the editor's own neutral summary: a second,
+    # human-written signal of the story's tone.
+    sentiment, _ = decide_sentiment(evidence, None)
+    reference_tone = _tone(
+        statistics.mean(
+            _vader().polarity_scores(s)["compound"] for s in split_sentences(item.reference)
+        )
+    )
+    row["sentiment_ref_agrees"] = float(sentiment == reference_tone)
+    row["reference_neutral"] = float(reference_tone == "neutral")  # the majority-class rate
+    row["sentiment_negative"] = float(sentiment == "negative")
+    negative, positive = sentiment_cues(evidence)
+    harmful = negative >= 2 and negative > 2 * positive
+    row["positive_on_harm"] = float(sentiment == "positive" and harmful)
+    row["positive_on_disaster"] = (
+        float(sentiment == "positive") if item.meta.get("topic") == "Disaster" else None
+    )
     return row
 
 
-def _named(party: str, sentence: str) -> bool:
-    from agent.checks.text import content_words
+def _tone(score: float) -> str:
+    """The page's three sentiments from a mean VADER score, at the page's own threshold."""
+    if score >= SENTIMENT_CLEAR:
+        return "positive"
+    if score <= -SENTIMENT_CLEAR:
+        return "negative"
+    return "neutral"
 
+
+def _named(party: str, sentence: str) -> bool:
     return set(content_words(party)) <= set(content_words(sentence))
+
+
+def whole_phrase(party: str, sentence: str) -> bool:
+    """The party is a span of its sentence that cuts no name: no capitalised word of the same
+    name just before or after it ("Defense Pete Hegseth" from "Defense Secretary Pete
+    Hegseth" is cut; so is "Pete" from "Pete Hegseth")."""
+    text = normalize(sentence)
+    at = text.find(party)
+    if at < 0:
+        at = text.lower().find(party.lower())  # the party may be capitalised at its start
+    if at < 0:
+        return False
+    before = text[:at].rstrip()
+    after = text[at + len(party) :].lstrip()
+    last_before = before.split()[-1] if before.split() else ""
+    first_after = after.split()[0] if after.split() else ""
+    joined_before = (
+        bool(last_before)
+        and last_before[0].isupper()
+        and not before.endswith((".", ",", ";", ":", '"'))
+        and at > 0
+        and text[at - 1] == " "
+    )
+    joined_after = (
+        bool(first_after)
+        and first_after[0].isupper()
+        and text[at + len(party) : at + len(party) + 1] == " "
+    )
+    return not (joined_before or joined_after)
 
 
 def _mean(rows: Sequence[dict[str, Any]], key: str) -> float | None:
@@ -115,9 +193,18 @@ KEYS = (
     "overlap_ok",
     "words",
     "parties_filled",
+    "benefited_filled",
+    "impacted_filled",
     "party_named",
+    "party_whole",
+    "party_in_reference",
     "category_ok",
     "title_composed",
+    "sentiment_ref_agrees",
+    "reference_neutral",
+    "sentiment_negative",
+    "positive_on_harm",
+    "positive_on_disaster",
 )
 
 

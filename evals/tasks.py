@@ -29,7 +29,7 @@ from evals.metrics.balance import side_balance
 from evals.metrics.factcheck import predicted_label
 from evals.metrics.loaded import NaiveBayes, cross_validate, loaded_rate, split_sentences
 from evals.metrics.page import page_scores
-from evals.metrics.rouge import rouge
+from evals.metrics.rouge import lead_baselines, rouge
 from evals.metrics.story import cost, schema_valid
 from evals.metrics.support import citation_validity, claim_support
 from evals.metrics.timeline import timeline_scores
@@ -79,9 +79,7 @@ def no_output_scores(item: EvalItem) -> dict[str, Any]:
     scores: dict[str, Any] = {}
     if item.reference and item.cluster is not None:
         scores.update(dict.fromkeys(("rouge1", "rouge2", "rougeL"), 0.0))
-        scores["rouge1_first_article"] = rouge(item.cluster.articles[0].text, item.reference)[
-            "rouge1"
-        ]
+        scores.update(lead_baselines([a.text for a in item.cluster.articles], item.reference))
     if item.gold_timeline:
         scores.update(timeline_scores([], item.gold_timeline, item.meta.get("pub_dates", [])))
     return scores
@@ -134,9 +132,7 @@ def score_story(
     summary = " ".join(sentence.text for sentence in story.summary)
     if item.reference:
         metrics.update(rouge(summary, item.reference))
-        metrics["rouge1_first_article"] = rouge(item.cluster.articles[0].text, item.reference)[
-            "rouge1"
-        ]
+        metrics.update(lead_baselines([a.text for a in item.cluster.articles], item.reference))
     if item.gold_timeline:
         metrics.update(
             timeline_scores(story.timeline, item.gold_timeline, item.meta.get("pub_dates", []))

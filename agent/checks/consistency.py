@@ -82,8 +82,20 @@ class EvidenceIndex:
     sentences: tuple[Source, ...]
 
 
+def forget() -> None:
+    """Drop the remembered evidence indexes."""
+    _index_evidence.cache_clear()
+
+
 def index_evidence(texts: Sequence[str]) -> EvidenceIndex:
     """Index evidence sentences (or one document per string) for `claim_findings`."""
+    return _index_evidence(tuple(texts))
+
+
+@lru_cache(maxsize=1024)
+def _index_evidence(texts: tuple[str, ...]) -> EvidenceIndex:
+    # Remembered: every claim of a story indexes its cited sentences with the same names, and
+    # the index is immutable.
     joined = " ".join(texts)
     found: set[str] = set()
     for word in words(joined):

@@ -11,6 +11,7 @@ import calendar
 import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from functools import lru_cache
 from typing import Literal
 
 Precision = Literal["day", "month", "year"]
@@ -76,11 +77,17 @@ _CLAUSE = re.compile(r"[,;:]|\bthat\b|\bwhich\b|\bwho\b|\band\b|\bbut\b", re.I)
 _AMBIGUOUS_MONTHS = ("may", "march")
 
 
-def _future_near(sentence: str, start: int) -> bool:
-    """True when a future word governs the date at `start`: in its clause, before it."""
+def _future_word(sentence: str, start: int) -> str | None:
+    """The future word that governs the date at `start` (in its clause, before it), if any."""
     before = sentence[max(0, start - 60) : start]
     clause = _CLAUSE.split(before)[-1]
-    return bool(_FUTURE.search(clause))
+    found = _FUTURE.findall(clause)
+    return found[-1].lower() if found else None
+
+
+def _future_near(sentence: str, start: int) -> bool:
+    """True when a future word governs the date at `start`: in its clause, before it."""
+    return _future_word(sentence, start) is not None
 
 
 @dataclass(frozen=True)
@@ -124,8 +131,23 @@ def _valid(year: int, month: int, day: int) -> bool:
     return True
 
 
+def forget() -> None:
+    """Drop the remembered dates."""
+    _find_dates.cache_clear()
+
+
 def find_dates(sentence: str, published: datetime | date) -> list[FoundDate]:
     """Return the dates the sentence speaks of, resolved against the publication date."""
+    offset = published.utcoffset() if isinstance(published, datetime) else None
+    return list(_find_dates(sentence, published, offset))
+
+
+@lru_cache(maxsize=16384)
+def _find_dates(
+    sentence: str, published: datetime | date, offset: timedelta | None
+) -> list[FoundDate]:
+    # Remembered (the checks read each evidence sentence claim after claim); the caller gets a
+    # copy. The offset is in the key: the same instant in another zone may be another date.
     pub = published.date() if isinstance(published, datetime) else published
     taken: list[tuple[int, int]] = []
     found: list[FoundDate] = []
@@ -137,9 +159,14 @@ def find_dates(sentence: str, published: datetime | date) -> list[FoundDate]:
         for match in pattern.finditer(sentence):
             if overlaps(match.start(), match.end()):
                 continue
-            future = _future_near(sentence, match.start())
+            said = _future_word(sentence, match.start())
+            future = said is not None
             deadline = bool(_DEADLINE.search(sentence[max(0, match.start() - 30) : match.start()]))
-            resolved = _resolve(kind, match, pub, future, deadline)
+            # "will", "is due to", "is scheduled to" look ahead of the article; "would" is also
+            # the past's future ("said it would vote on Jan. 5", reported after the vote).
+            resolved = _resolve(
+                kind, match, pub, future, deadline, ahead=future and said != "would"
+            )
             if resolved is None:
                 continue
             text, precision = resolved
@@ -162,8 +189,14 @@ def find_dates(sentence: str, published: datetime | date) -> list[FoundDate]:
 
 
 def _resolve(
-    kind: str, match: re.Match[str], pub: date, future: bool, deadline: bool = False
+    kind: str,
+    match: re.Match[str],
+    pub: date,
+    future: bool,
+    deadline: bool = False,
+    ahead: bool = False,
 ) -> tuple[str, Precision] | None:
+    """Resolve one match; `ahead`: the tense puts the date on or after the article."""
     groups = match.groupdict()
     if kind in ("iso", "mdy", "dmy"):
         month = _month_of(groups["month"])
@@ -180,19 +213,19 @@ def _resolve(
         if groups["month"].lower() in _AMBIGUOUS_MONTHS and not groups["month"][0].isupper():
             return None
         year = pub.year
-        ahead = future or deadline
+        later = future or deadline
         if (
             _valid(year, month, day)
             and date(year, month, day) > pub + timedelta(days=31)
-            and not ahead
+            and not later
         ):
             year -= 1  # "Dec. 20" in an article of early January
-        elif (
-            _valid(year, month, day)
-            and date(year, month, day) < pub - timedelta(days=60 if future else 180)
-            and ahead
+        elif _valid(year, month, day) and date(year, month, day) < pub - timedelta(
+            days=0 if ahead else 60 if future else 180
         ):
-            year += 1  # "until Jan. 10" in an article of December
+            # "will visit on Jan. 5" is the next Jan. 5; "until Jan. 10" in December is next
+            # year's; "would" and deadlines roll forward only when far behind the article.
+            year += 1
         if not _valid(year, month, day):
             return None
         return _fmt(year, month, day)

@@ -12,10 +12,19 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import NamedTuple
 
 from agent.checks.evidence import Evidence
 from agent.checks.factcheck import SUPPORTED_OVERLAP, Source, best_matches, quantities, rule_check
-from agent.checks.text import content_words, names, normalize, numbers, shared_words, words
+from agent.checks.parties import parties_in
+from agent.checks.text import (
+    content_words,
+    normalize,
+    not_reporting,
+    numbers,
+    shared_words,
+    words,
+)
 
 SUMMARY_WORDS = 180
 """About the length of a human editor's roundup (AllSides neutral summaries: 167 words)."""
@@ -206,11 +215,18 @@ _NOT_NAME_STARTS = frozenset(
 )
 
 
+class Origin(NamedTuple):
+    """What made a line other than one source's sentence: a flag's kind and message."""
+
+    kind: str
+    message: str
+
+
 @dataclass
 class SummaryLine:
     text: str
     sentences: list[str]
-    origin: tuple[str, str] | None = None
+    origin: Origin | None = None
 
 
 def rules_accept(evidence: Evidence) -> Callable[[str, list[str]], bool]:
@@ -272,7 +288,7 @@ def extractive_summary(
                 SummaryLine(
                     text,
                     [candidate.id, other.id],
-                    ("conflict", "the sources give different figures; both are stated"),
+                    Origin("conflict", "the sources give different figures; both are stated"),
                 )
             )
             taken.add(other.id)
@@ -417,66 +433,6 @@ _WEAK_END = frozenset(
 
 # --------------------------------------------------------------------------- parties
 
-# Words that say a party gains or loses. Kept general (not fitted to one story): benefit words
-# name an advantage, impact words a harm, burden or risk.
-_BENEFIT = re.compile(
-    r"\b(benefit\w*|gain\w*|win|wins|won|winning|victory|boost\w*|larger orders|more orders|"
-    r"receive\w*|get|gets|granted|relief|protect\w*|welcom\w*|praised|hail\w*|celebrat\w*|"
-    r"allow\w*|approv\w*|eligible|secur\w*|award\w*|profit\w*|raise\w*|increase\w*|"
-    r"expand\w*|strengthen\w*|reassur\w*|support\w*|rescued|saved|freed|released|"
-    r"acquitted|cleared)\b",
-    re.I,
-)
-_IMPACT = re.compile(
-    r"\b(killed|died|dead|death\w*|injur\w*|wounded|hurt|harm\w*|victims?|lose|loses|lost|"
-    r"loss\w*|evict\w*|fined|fines?|banned|barred|forced|face|faces|facing|risk\w*|"
-    r"threat\w*|suffer\w*|affected|cut|cuts|layoffs?|fired|complain\w*|protest\w*|"
-    r"strik\w*|oppos\w*|criticiz\w*|condemn\w*|sued|charged|arrested|detained|sanction\w*|"
-    r"displaced|stranded|missing|rescued|hospital\w*|burden\w*|delay\w*|denied|reject\w*|"
-    r"blocked|shortage\w*|struggl\w*|worr\w*|concern\w*|pay more|higher (costs|prices))\b",
-    re.I,
-)
-# Groups of people a news sentence names as affected, with up to two words before them
-# ("port workers", "Okinawa residents", "defence manufacturers").
-_GROUPS = (
-    "people|residents|workers|employees|passengers|survivors|families|children|students|"
-    "parents|teachers|patients|doctors|nurses|voters|citizens|taxpayers|consumers|customers|"
-    "renters|tenants|landlords|homeowners|owners|businesses|companies|firms|manufacturers|"
-    "producers|farmers|retailers|investors|banks|lenders|borrowers|migrants|immigrants|"
-    "refugees|asylum seekers|protesters|demonstrators|troops|soldiers|veterans|police|officers|"
-    "officials|lawmakers|legislators|democrats|republicans|conservatives|liberals|women|men|"
-    "seniors|retirees|unions|travelers|travellers|crew|drivers|users|members|communities|"
-    "victims|hospitals|schools|universities|states|cities|countries|allies|industry|crews|"
-    "council|board|committee|providers|manufacturers|contractors|"
-    "government|administration|agency|court|military|navy|army"
-)
-_GROUP = re.compile(
-    rf"\b((?:[A-Za-z][\w'-]*\s+){{0,2}}(?:{_GROUPS}))\b(?-i:(\s+(?:in|of|from)\s+(?:the\s+)?"
-    rf"[A-Z][\w'-]+(?:\s+[A-Z][\w'-]+)*)?)",
-    re.I,
-)
-_LEADING_NOISE = frozenset(
-    "a an the and or but of in on at for by with to from as that which who than about some many "
-    "most all more other these those this its their his her our we they it is are was were has "
-    "have had been be said says told least nearly about almost over under while when after "
-    "also both including such million billion thousand hundred dozens dozen yet it's its "
-    "just even only still now then so because".split()
-)
-
-
-def _plausible(phrase: str, text: str, counts: Counter[str]) -> bool:
-    """A party is a noun phrase: a group of people, or a name the cluster repeats or spells out."""
-    parts = phrase.split()
-    if not parts:
-        return False
-    first = parts[0].lower()
-    if (parts[0].islower() and first.endswith(("ing", "ed"))) or first in _LEADING_NOISE:
-        return False
-    if re.search(rf"\b(?:{_GROUPS})$", phrase, re.I):
-        return True
-    # A bare capitalised word at the start of a sentence ("Responsibility…") is not a name.
-    return len(parts) >= 2 or counts[phrase.lower()] >= 2
-
 
 @dataclass
 class Party:
@@ -485,67 +441,40 @@ class Party:
     sentence: str
 
 
-def _clean_party(phrase: str) -> str:
-    parts = phrase.split()
-    while parts and (
-        parts[0].lower() in _LEADING_NOISE
-        or any(ch.isdigit() for ch in parts[0])
-        or (parts[0].endswith(("ing", "ed", "ly")) and parts[0].islower() and len(parts) > 1)
-    ):
-        parts = parts[1:]
-    return " ".join(parts).strip(" ,.;:'\"")
-
-
-def _party_in(text: str, cue: re.Match[str]) -> str | None:
-    """The party a cue word concerns: the nearest named group or name, before it first."""
-    groups = [m for m in _GROUP.finditer(text)]
-    best: tuple[int, str] | None = None
-    for match in groups:
-        phrase = _clean_party(match.group(0))
-        if not phrase or phrase.lower() in ("people",) and match.start() > cue.start():
-            continue
-        distance = (
-            cue.start() - match.end()
-            if match.end() <= cue.start()
-            else 3 * (match.start() - cue.end())
-        )
-        if distance < 0 or distance > 120:
-            continue
-        if best is None or distance < best[0]:
-            best = (distance, phrase)
-    if best is None:
-        # A named party just before the cue ("Estuary Lines said…", "Italy's government…").
-        before = text[: cue.start()]
-        found = [n for n in names(before) if len(n) > 2]
-        if found:
-            best = (0, found[-1])
-    return best[1] if best else None
-
-
 def extract_parties(evidence: Evidence, limit: int = 3) -> tuple[list[Party], list[Party]]:
-    """Who benefited and who is impacted, named in the evidence, each with its sentence."""
-    benefited: list[Party] = []
-    impacted: list[Party] = []
+    """Who benefited and who is impacted, named in the evidence, each with its sentence.
+
+    Each party is the subject or object of a gain or loss verb in its sentence
+    (agent/checks/parties.py), a span of that sentence. Named and qualified parties come before
+    a bare "people"; among equals, the sentences the articles share and put first.
+    """
     pool = sorted(candidates(evidence), key=lambda c: (-_rank(c), c.article, c.position))
-    counts: Counter[str] = Counter()
-    for candidate in pool:
-        counts.update(n.lower() for n in names(candidate.text))
-    for candidate in pool:
-        text = normalize(candidate.text)
-        for cue_pattern, out in ((_IMPACT, impacted), (_BENEFIT, benefited)):
-            if len(out) >= limit:
-                continue
-            cue = cue_pattern.search(text)
-            if cue is None:
-                continue
-            party = _party_in(text, cue)
-            if party is None or len(party) < 3 or not _plausible(party, text, counts):
-                continue
-            key = set(content_words(party))
-            if not key or not key <= set(content_words(text)):
+    index = evidence.sentence_index()
+    found: dict[str, list[tuple[int, int, Party]]] = {"gain": [], "loss": []}
+    for order, candidate in enumerate(pool):
+        sentence = index[candidate.id][1].text
+        if not_reporting(sentence):
+            continue
+        for named in parties_in(sentence):
+            key = set(content_words(named.party))
+            if not key or not key <= set(content_words(sentence)):
                 continue  # the party must be named in the sentence that explains it
-            if any(key == set(content_words(p.party)) for p in benefited + impacted):
+            found[named.polarity].append(
+                (
+                    0 if named.specific else 1,
+                    order,
+                    Party(named.party[0].upper() + named.party[1:], candidate.text, candidate.id),
+                )
+            )
+    chosen: dict[str, list[Party]] = {"gain": [], "loss": []}
+    taken: list[set[str]] = []
+    for polarity in ("loss", "gain"):
+        for _, _, party in sorted(found[polarity], key=lambda f: (f[0], f[1])):
+            if len(chosen[polarity]) >= limit:
+                break
+            key = set(content_words(party.party))
+            if any(key == other for other in taken):
                 continue
-            out.append(Party(party[0].upper() + party[1:], candidate.text, candidate.id))
-            break
-    return benefited, impacted
+            taken.append(key)
+            chosen[polarity].append(party)
+    return chosen["gain"], chosen["loss"]

@@ -31,7 +31,7 @@ from agent.desk.service import (
     trigger,
 )
 from agent.errors import InputError
-from agent.schemas import CATEGORIES, Story
+from agent.schemas import CATEGORIES, Story, precision_of
 from agent.store.jobs import STATUSES, Conflict
 
 HERE = Path(__file__).parent
@@ -324,7 +324,7 @@ def _items(form: Any, section: str, fields: tuple[str, ...]) -> list[dict[str, A
             continue
         row: dict[str, Any] = {**values, "citations": cites}
         if section == "timeline":
-            row["precision"] = {4: "year", 7: "month", 10: "day"}.get(len(values["date"]), "day")
+            row["precision"] = precision_of(values["date"])
         rows.append(row)
     return rows
 

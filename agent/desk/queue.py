@@ -17,6 +17,8 @@ from agent.settings import Settings
 log = logging.getLogger("storydesk.desk")
 
 TASK = "storydesk.run_job"
+REDIS_TIMEOUT_SECONDS = 5.0
+"""How long a queue operation waits on Redis before it fails (and is retried)."""
 _handler: Callable[[str], object] | None = None
 
 
@@ -45,10 +47,21 @@ def make_queue(settings: Settings) -> JobQueue:
     if url and url.startswith(("redis://", "rediss://", "unix://")):
         try:
             from huey import PriorityRedisHuey
+            from redis import ConnectionPool
         except ImportError:
             raise ConfigError("a redis:// queue needs pip install 'storydesk[redis]'") from None
+        # Bounded waits: a Redis that stops answering (a network cut that drops packets) makes
+        # a send fail in seconds, not hang the request that triggered it; the job row stays
+        # queued and the reaper sends its id again. The socket timeout outlasts huey's 1 s
+        # blocking pop.
+        pool = ConnectionPool.from_url(
+            url,
+            socket_connect_timeout=REDIS_TIMEOUT_SECONDS,
+            socket_timeout=REDIS_TIMEOUT_SECONDS,
+            health_check_interval=30,
+        )
         # The priority flavour: an editor's resume job overtakes queued drafts.
-        huey: Any = PriorityRedisHuey("storydesk", url=url, results=False)
+        huey: Any = PriorityRedisHuey("storydesk", connection_pool=pool, results=False)
     elif url:
         raise ConfigError(
             f"STORYDESK_QUEUE_URL {url!r} is not a redis:// URL; leave it unset for the "

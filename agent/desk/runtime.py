@@ -23,6 +23,21 @@ TEST_BACKEND = "STORYDESK_TEST_BACKEND"
 worker uses instead of the configured model, so end-to-end tests run real processes without
 a real model. Never set it in production."""
 
+TEST_KILL_AT = "STORYDESK_TEST_KILL_AT"
+"""Test-only: the name of a point in the server's handling of a review (`review:checked`
+before its transaction, `review:in_transaction` after its rows are written and before the
+commit, `review:recorded` after the commit and before its job id is sent); the server SIGKILLs
+itself there, so the crash tests can die at each. Read only by `test_kill_at`; never set it in
+production."""
+
+
+def test_kill_at(point: str) -> None:
+    """Kill this process at the point named by STORYDESK_TEST_KILL_AT (tests only)."""
+    if point == os.environ.get(TEST_KILL_AT):
+        import signal
+
+        os.kill(os.getpid(), signal.SIGKILL)
+
 
 @dataclass
 class Desk:
@@ -76,28 +91,46 @@ class Desk:
         return bool(self.queue.send(job_id, priority))
 
 
+CHECKPOINT_WAIT_SECONDS = 10.0
+"""How long a checkpoint read or write waits for a PostgreSQL connection (a database that is
+briefly away) before the attempt fails and the job is retried."""
+
+
 def make_checkpointer(settings: Settings) -> Any:
     """Open the graph's checkpointer: PostgreSQL when the store is, else the SQLite file."""
     url = settings.db_url
     if url.startswith(("postgresql", "postgres:")):
         try:
-            import psycopg
             from langgraph.checkpoint.postgres import PostgresSaver
             from psycopg.rows import dict_row
+            from psycopg_pool import ConnectionPool, PoolTimeout
         except ImportError:
             raise ConfigError(
                 "PostgreSQL checkpoints need pip install 'storydesk[postgres]'"
             ) from None
         plain = url.replace("postgresql+psycopg://", "postgresql://", 1)
+        # A pool, not one connection: a connection the server dropped (a restart, a network
+        # cut) is checked on the way out and replaced, so the worker carries on once the
+        # database is back instead of failing every job on a closed connection.
+        pool: ConnectionPool[Any] = ConnectionPool(
+            plain,
+            kwargs={"autocommit": True, "prepare_threshold": 0, "row_factory": dict_row},
+            min_size=1,
+            max_size=4,
+            check=ConnectionPool.check_connection,
+            timeout=CHECKPOINT_WAIT_SECONDS,
+            open=True,
+        )
         try:
-            connection = psycopg.Connection.connect(
-                plain, autocommit=True, prepare_threshold=0, row_factory=dict_row
-            )
-        except psycopg.OperationalError as error:
+            pool.wait(timeout=CHECKPOINT_WAIT_SECONDS)
+        except PoolTimeout:
+            pool.close()
             raise ConfigError(
-                f"cannot open the checkpoints at {url}: {error}; check STORYDESK_DATABASE_URL"
+                f"cannot open the checkpoints at {url} (no connection in "
+                f"{CHECKPOINT_WAIT_SECONDS:g} s); check STORYDESK_DATABASE_URL and that the "
+                "database server is running"
             ) from None
-        saver = PostgresSaver(connection)
+        saver = PostgresSaver(pool)
         saver.setup()
         return saver
     from langgraph.checkpoint.sqlite import SqliteSaver
@@ -109,6 +142,7 @@ def make_checkpointer(settings: Settings) -> Any:
         # turns instead of failing with "database is locked".
         lite = sqlite3.connect(str(path), check_same_thread=False, timeout=60)
         lite.execute("PRAGMA journal_mode=WAL")
+        lite.execute("PRAGMA synchronous=NORMAL")  # sync at WAL checkpoints, not every step
     except (OSError, sqlite3.Error) as error:
         raise ConfigError(
             f"cannot open the checkpoint database {path} ({error}); set STORYDESK_DATA_DIR "

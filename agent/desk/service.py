@@ -9,7 +9,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from agent.desk.runtime import Desk
+from agent.desk.runtime import Desk, test_kill_at
 from agent.errors import InputError
 from agent.schemas import Cluster, Story, parse_cluster, side_of
 from agent.store.jobs import Conflict, JobView, digest
@@ -194,7 +194,8 @@ def review(
             {k: payload[k] for k in ("action", "reviewer", "notes", "changes")}
         )
         apply_decision(story, decision)
-    return desk.jobs.submit_review(
+    test_kill_at("review:checked")
+    job, created = desk.jobs.submit_review(
         story_id=story_id,
         revision=request.revision,
         action=request.action,
@@ -204,7 +205,10 @@ def review(
         overrides=overrides,
         draft=_draft_job(desk, story_id),
         request_hash=request_hash,
+        before_commit=lambda: test_kill_at("review:in_transaction"),
     )
+    test_kill_at("review:recorded")
+    return job, created
 
 
 def edit_changes(desk: Desk, story_id: str, fields: dict[str, Any] | None) -> dict[str, Any]:

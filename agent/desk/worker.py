@@ -1,8 +1,9 @@
 """Workers: claim a job by id, run its graph thread with a renewed lease, record the result.
 
 Every node may run twice (a worker can die anywhere), so: the thread id is the story's, the
-graph checkpoints each step before the next (`durability="sync"`), a re-claimed job resumes its
-thread where the checkpoint left it, and every write is keyed by story id and revision.
+story agent runs the graph (`StoryAgent.advance`: each step checkpointed before the next), a
+re-claimed job resumes its thread where the checkpoint left it, and every write is keyed by
+story id and revision.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from typing import Any
 
 from langchain_core.runnables import RunnableConfig
 from langgraph.types import Command
+from sqlalchemy.exc import SQLAlchemyError
 
 from agent.desk.runtime import Desk, RevisionStore, make_checkpointer, revision_author, test_backend
 from agent.errors import ClusterRefused, InputError, ModelOutputError, StorydeskError
@@ -35,10 +37,9 @@ has finished (before or while its checkpoint is written), so the crash tests can
 node boundary. Read only by `_test_kill_hook`; never set it in production."""
 
 
-def _test_kill_hook(event: dict[str, Any]) -> None:
+def _test_kill_hook(node: str) -> None:
     """Kill this process after the node named by STORYDESK_TEST_KILL_AFTER (tests only)."""
-    target = os.environ.get(TEST_KILL_AFTER)
-    if target and event.get("name") == target and ("result" in event or "error" in event):
+    if node == os.environ.get(TEST_KILL_AFTER):
         import signal
 
         os.kill(os.getpid(), signal.SIGKILL)
@@ -118,25 +119,28 @@ class Runner:
         return {"configurable": {"thread_id": job.thread_id}}
 
     def _stream(self, job: JobView, data: Any) -> None:
-        """Run the thread on, checkpointing every step, and record which node is running."""
-        agent = self.agent
-        running: dict[str, str] = {}
-        for event in agent.graph.stream(
-            data,
-            self._config(job),
-            context=agent.context(),
-            durability="sync",
-            stream_mode="tasks",
-        ):
-            if not isinstance(event, dict) or "name" not in event:
-                continue
-            _test_kill_hook(event)
-            if "result" in event or "error" in event:
-                running.pop(str(event.get("id")), None)
-            else:
-                running[str(event.get("id"))] = str(event["name"])
-            if running:
-                self.desk.jobs.set_node(job.id, self.name, ", ".join(sorted(running.values())))
+        """Run the thread on (the agent checkpoints every step) and record which node runs."""
+        running: list[str] = []
+
+        def show() -> None:
+            if not running:
+                return
+            try:
+                self.desk.jobs.set_node(job.id, self.name, ", ".join(sorted(running)))
+            except SQLAlchemyError as error:  # progress only: the draft need not stop for it
+                log.warning("could not record the node of job %s (%s)", job.id, error)
+
+        def started(node: str) -> None:
+            running.append(node)
+            show()
+
+        def finished(node: str, _update: Any) -> None:
+            _test_kill_hook(node)
+            if node in running:
+                running.remove(node)
+            show()
+
+        self.agent.advance(data, self._config(job), on_event=finished, on_start=started)
 
     def _draft(self, job: JobView) -> str:
         agent = self.agent

@@ -11,8 +11,12 @@ a cluster's identity follows what most of its articles say. Average linkage resi
 where the cosine with the normalised centroid does not: a cluster that has absorbed two stories
 has a broad, short centroid that matches yet more articles of their topic, while its mean
 similarity to them falls. Cross-validated over the two halves of the AllSides dev stories
-(`storydesk cluster eval`, agent/store/evaluation.py), it raised the mean ARI over 1x-4x density
+(`storydesk cluster eval`, evals/clustering.py), it raised the mean ARI over 1x-4x density
 from 0.898 to 0.918, and at 3x from 0.893 to 0.910 (both without the old name boost).
+
+Not the screen's one-event check (agent/nodes/screen.event_groups), on purpose: that asks
+whether one given cluster holds one event, without a store; this places a stream of articles
+into stories against the store's document frequencies. See event_groups' docstring.
 """
 
 from __future__ import annotations

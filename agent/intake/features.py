@@ -57,6 +57,8 @@ _TOKEN = re.compile(r"[^\W_]+(?:['’][^\W_]+)*", re.UNICODE)
 _ASCII_SEPARATORS = str.maketrans({chr(c): " " for c in range(128) if not chr(c).isalnum()})
 
 
+# Not agent/checks/text.words and .stem, on purpose: see the note above checks.text.stem for
+# why clustering and the fact-check each keep their own tokenizer and stemmer, with the figures.
 def split_words(text: str) -> list[str]:
     """Return the words of a text, case kept."""
     if text.isascii():

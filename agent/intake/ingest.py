@@ -8,7 +8,9 @@ skipped while the rest are stored.
 from __future__ import annotations
 
 import calendar
+import functools
 import hashlib
+import http.client
 import ipaddress
 import json
 import os
@@ -395,6 +397,27 @@ def _allow_private() -> bool:
     return os.environ.get(FETCH_PRIVATE, "").strip().lower() in ("1", "true", "yes")
 
 
+def checked_addresses(
+    url: str, host: str, port: int, allow_private: bool
+) -> list[tuple[int, int, int, tuple[Any, ...]]]:
+    """Resolve a host once and return its addresses (family, type, proto, sockaddr), or refuse
+    the URL when any of them is loopback, link-local or private (unless allowed)."""
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except (socket.gaierror, UnicodeError) as error:
+        raise InputError(f"{url}: cannot resolve {host} ({error})") from None
+    if not infos:
+        raise InputError(f"{url}: {host} resolves to no address")
+    for info in infos:
+        address = ipaddress.ip_address(str(info[4][0]).split("%", 1)[0])
+        if not allow_private and not address.is_global:
+            raise InputError(
+                f"{url}: {host} is {address}, a loopback, link-local or private "
+                f"address; set {FETCH_PRIVATE}=1 to fetch from your own network"
+            )
+    return [(family, kind, proto, sockaddr) for family, kind, proto, _, sockaddr in infos]
+
+
 def check_url(url: str, allow_private: bool | None = None) -> None:
     """Refuse a URL that is not http(s) or whose host resolves to a non-public address."""
     allow = _allow_private() if allow_private is None else allow_private
@@ -402,16 +425,73 @@ def check_url(url: str, allow_private: bool | None = None) -> None:
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise InputError(f"{url}: only http:// and https:// URLs with a host can be fetched")
     try:
-        infos = socket.getaddrinfo(parts.hostname, parts.port or 0, proto=socket.IPPROTO_TCP)
-    except (socket.gaierror, UnicodeError) as error:
-        raise InputError(f"{url}: cannot resolve {parts.hostname} ({error})") from None
-    for info in infos:
-        address = ipaddress.ip_address(str(info[4][0]).split("%", 1)[0])
-        if not allow and not address.is_global:
-            raise InputError(
-                f"{url}: {parts.hostname} is {address}, a loopback, link-local or private "
-                f"address; set {FETCH_PRIVATE}=1 to fetch from your own network"
-            )
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+    except ValueError:
+        raise InputError(f"{url}: the port is not a number from 0 to 65535") from None
+    checked_addresses(url, parts.hostname, port, allow)
+
+
+def _pinned_connection(allow_private: bool) -> Any:
+    """A `socket.create_connection` that resolves the host once, checks every address and
+    connects only to an address it checked: a name that resolves to a public address for the
+    check and to a private one for the connection (DNS rebinding) never reaches the latter."""
+
+    def create_connection(
+        address: tuple[str, int], timeout: Any = None, source_address: Any = None
+    ) -> socket.socket:
+        host, port = address
+        url = f"//{host}:{port}"
+        last: OSError | None = None
+        for family, kind, proto, sockaddr in checked_addresses(url, host, port, allow_private):
+            sock = socket.socket(family, kind, proto)
+            try:
+                if isinstance(timeout, int | float):  # not socket's "default" sentinel
+                    sock.settimeout(timeout)
+                if source_address:
+                    sock.bind(source_address)
+                sock.connect(sockaddr)
+                return sock
+            except OSError as error:
+                sock.close()
+                last = error
+        raise last or OSError(f"cannot connect to {host}:{port}")
+
+    return create_connection
+
+
+class _PinnedHTTPConnection(http.client.HTTPConnection):
+    def __init__(self, *args: Any, allow_private: bool = False, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._create_connection = _pinned_connection(allow_private)
+
+
+class _PinnedHTTPSConnection(http.client.HTTPSConnection):
+    # The TLS handshake and the certificate check still use the host name (server_hostname).
+    def __init__(self, *args: Any, allow_private: bool = False, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._create_connection = _pinned_connection(allow_private)
+
+
+class _PinnedHTTPHandler(urllib.request.HTTPHandler):
+    def __init__(self, allow_private: bool) -> None:
+        super().__init__()
+        self.allow_private = allow_private
+
+    def http_open(self, req: Any) -> Any:
+        return self.do_open(
+            functools.partial(_PinnedHTTPConnection, allow_private=self.allow_private), req
+        )
+
+
+class _PinnedHTTPSHandler(urllib.request.HTTPSHandler):
+    def __init__(self, allow_private: bool) -> None:
+        super().__init__()
+        self.allow_private = allow_private
+
+    def https_open(self, req: Any) -> Any:
+        return self.do_open(
+            functools.partial(_PinnedHTTPSConnection, allow_private=self.allow_private), req
+        )
 
 
 class _CheckedRedirects(urllib.request.HTTPRedirectHandler):
@@ -429,18 +509,30 @@ class _CheckedRedirects(urllib.request.HTTPRedirectHandler):
         return super().redirect_request(req, fp, code, msg, headers, newurl)
 
 
+def opener(allow_private: bool) -> urllib.request.OpenerDirector:
+    """The one way ingest opens URLs: connections pinned to the addresses they checked,
+    redirects checked again, and no proxy from the environment (a proxy would resolve the
+    name itself, past the check)."""
+    return urllib.request.build_opener(
+        urllib.request.ProxyHandler({}),
+        _PinnedHTTPHandler(allow_private),
+        _PinnedHTTPSHandler(allow_private),
+        _CheckedRedirects(allow_private),
+    )
+
+
 def fetch(url: str, allow_private: bool | None = None) -> tuple[bytes, str]:
     """Download a public http(s) URL within FETCH_TIMEOUT s and MAX_FETCH_BYTES; return the
     body and its content type."""
     allow = _allow_private() if allow_private is None else allow_private
     check_url(url, allow)
     request = urllib.request.Request(url, headers={"User-Agent": USER_AGENT})
-    opener = urllib.request.build_opener(_CheckedRedirects(allow))
+    urls = opener(allow)
     deadline = time.monotonic() + FETCH_TIMEOUT
     chunks: list[bytes] = []
     size = 0
     try:
-        with opener.open(request, timeout=FETCH_TIMEOUT) as response:
+        with urls.open(request, timeout=FETCH_TIMEOUT) as response:
             content_type = response.headers.get("Content-Type", "")
             # The socket timeout bounds each read, not the whole download: a server that
             # trickles bytes is stopped by the deadline.

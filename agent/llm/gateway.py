@@ -9,10 +9,12 @@ from __future__ import annotations
 import json
 import threading
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Generic, TypeVar
+from typing import Annotated, Any, Generic, TypeVar
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, PlainValidator, ValidationError, ValidationInfo, WithJsonSchema
+from pydantic_core import PydanticCustomError
 from tenacity import RetryError, Retrying, retry_if_exception_type, stop_after_attempt
 
 from agent.errors import ModelOutputError
@@ -74,9 +76,54 @@ class _InvalidOutput(Exception):
         self.reason = reason
 
 
-def output_schema(output: type[BaseModel]) -> dict[str, Any]:
-    """The JSON schema sent with a call (pydantic's, which llama.cpp's grammar accepts)."""
-    return output.model_json_schema()
+_CHOICE_MARK = "x-choice"
+
+
+def _one_of_the_choices(value: object, info: ValidationInfo) -> str:
+    choices: Sequence[str] | None = (info.context or {}).get("choices")
+    if choices is None:
+        if not isinstance(value, str):
+            raise PydanticCustomError("string_type", "Input should be a valid string")
+        return value
+    if isinstance(value, str) and value in choices:
+        return value
+    shown = [repr(c) for c in choices]
+    expected = shown[0] if len(shown) == 1 else f"{', '.join(shown[:-1])} or {shown[-1]}"
+    raise PydanticCustomError("literal_error", "Input should be {expected}", {"expected": expected})
+
+
+Choice = Annotated[
+    str,
+    PlainValidator(_one_of_the_choices),
+    WithJsonSchema({"type": "string", _CHOICE_MARK: True}),
+]
+"""A string the call's `choices` limit (the ids a draft may cite): a static type whose schema
+names the choices of each call, so constrained decoding cannot pick one that does not exist."""
+
+
+def output_schema(output: type[BaseModel], choices: Sequence[str] | None = None) -> dict[str, Any]:
+    """The JSON schema sent with a call (pydantic's, which llama.cpp's grammar accepts).
+
+    Every `Choice` field lists the call's choices, as pydantic writes a Literal of them.
+    """
+    schema = output.model_json_schema()
+    return _with_choices(schema, choices) if choices is not None else schema
+
+
+def _with_choices(node: Any, choices: Sequence[str]) -> Any:
+    if isinstance(node, list):
+        return [_with_choices(item, choices) for item in node]
+    if not isinstance(node, dict):
+        return node
+    if node.get(_CHOICE_MARK):
+        if not choices:
+            raise ValueError("no choices to offer")
+        named: dict[str, Any] = {k: v for k, v in node.items() if k != _CHOICE_MARK}
+        named["const" if len(choices) == 1 else "enum"] = (
+            choices[0] if len(choices) == 1 else list(choices)
+        )
+        return dict(sorted(named.items()))  # pydantic sorts a schema's keys
+    return {key: _with_choices(value, choices) for key, value in node.items()}
 
 
 class Gateway:
@@ -124,10 +171,15 @@ class Gateway:
         *,
         max_tokens: int = 512,
         temperature: float | None = None,
+        choices: Sequence[str] | None = None,
     ) -> LLMResult[T]:
-        """Return the model's answer to the prompt as a validated `output` object."""
+        """Return the model's answer to the prompt as a validated `output` object.
+
+        `choices` are what the output's `Choice` fields may hold (the ids a draft may cite).
+        """
         started = time.perf_counter()
-        schema = output_schema(output)
+        schema = output_schema(output, choices)
+        context = {"choices": list(choices)} if choices is not None else None
         sampling = Sampling(
             temperature=self.temperature if temperature is None else temperature,
             max_tokens=max_tokens,
@@ -150,7 +202,7 @@ class Gateway:
             hit = self.cache.get(key)
             if hit is not None:
                 try:
-                    value = output.model_validate(hit["value"])
+                    value = output.model_validate(hit["value"], context=context)
                 except (KeyError, ValidationError):
                     value = None  # stale or foreign row: ask the model again
                 if value is not None:
@@ -159,6 +211,16 @@ class Gateway:
                     return LLMResult(value, usage, prompt)
 
         prompt_tokens = completion_tokens = prefilled_tokens = attempts = 0
+
+        def spent() -> Usage:
+            return Usage(
+                prompt_tokens=prompt_tokens,
+                completion_tokens=completion_tokens,
+                seconds=time.perf_counter() - started,
+                attempts=attempts,
+                prefilled_tokens=prefilled_tokens,
+            )
+
         conversation = list(messages)
         last: _InvalidOutput | None = None
         retrying = Retrying(
@@ -183,19 +245,13 @@ class Gateway:
                         else completion.prefilled_tokens
                     )
                     try:
-                        value = _parse(completion.text, output, completion.truncated)
+                        value = _parse(completion.text, output, completion.truncated, context)
                     except _InvalidOutput as error:
                         last = error
                         raise
         except RetryError:
             assert last is not None
-            usage = Usage(
-                prompt_tokens=prompt_tokens,
-                completion_tokens=completion_tokens,
-                seconds=time.perf_counter() - started,
-                attempts=attempts,
-                prefilled_tokens=prefilled_tokens,
-            )
+            usage = spent()
             self.totals.add(usage)
             raise ModelOutputError(
                 f"model {self.backend.model!r} ({self.backend.name}) returned invalid output for "
@@ -207,20 +263,16 @@ class Gateway:
             ) from None
 
         assert value is not None  # the loop ends with a value or raises
-        usage = Usage(
-            prompt_tokens=prompt_tokens,
-            completion_tokens=completion_tokens,
-            seconds=time.perf_counter() - started,
-            attempts=attempts,
-            prefilled_tokens=prefilled_tokens,
-        )
+        usage = spent()
         if self.cache is not None:
-            self.cache.set(key, {"value": value.model_dump(mode="json")})
+            # By alias: a hit is read back with model_validate, which takes the aliases (the
+            # drafters' `cites`), so a redraft is served from the cache.
+            self.cache.set(key, {"value": value.model_dump(mode="json", by_alias=True)})
         self.totals.add(usage)
         return LLMResult(value, usage, prompt)
 
 
-def _parse(text: str, output: type[T], truncated: bool) -> T:
+def _parse(text: str, output: type[T], truncated: bool, context: dict[str, Any] | None = None) -> T:
     try:
         data = json.loads(text)
     except json.JSONDecodeError as error:
@@ -229,7 +281,7 @@ def _parse(text: str, output: type[T], truncated: bool) -> T:
             reason += "; the output was cut off at the token limit"
         raise _InvalidOutput(text, reason) from None
     try:
-        return output.model_validate(data)
+        return output.model_validate(data, context=context)
     except ValidationError as error:
         problems = "; ".join(
             f"{'.'.join(str(p) for p in item['loc']) or 'root'}: {item['msg']}"

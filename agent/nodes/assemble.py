@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
-from typing import Any
 
 from langgraph.config import get_config
 from langgraph.runtime import Runtime
+from typing_extensions import TypedDict
 
+from agent.checks.drafts import DraftItem
 from agent.checks.evidence import Evidence
 from agent.checks.meter import blindspot_side, shares
 from agent.context import Context, context_of
@@ -31,7 +31,7 @@ from agent.schemas import (
     TimelineEvent,
     Tokens,
 )
-from agent.state import StoryState
+from agent.state import JSONObject, StoryState
 
 
 def bias_meter(evidence: Evidence) -> Bias:
@@ -76,7 +76,7 @@ def blindspot_of(bias: Bias) -> Side | None:
     return blindspot_side({"left": bias.left, "center": bias.center, "right": bias.right})
 
 
-def provenance_of(state: Mapping[str, Any], context: Context, evidence: Evidence) -> Provenance:
+def provenance_of(state: StoryState, context: Context, evidence: Evidence) -> Provenance:
     calls = state.get("calls") or []
     prompt_ids = ["prefix"] + sorted({c["prompt_id"] for c in calls})
     gateway = context.get_gateway()
@@ -104,14 +104,14 @@ def story_id(cluster_id: str, thread_id: str | None) -> str:
     return f"story-{cluster_id}" + (f"-{suffix}" if suffix else "")
 
 
-def build_story(state: Mapping[str, Any], context: Context, thread_id: str | None = None) -> Story:
+def build_story(state: StoryState, context: Context, thread_id: str | None = None) -> Story:
     """Put the checked sections, the meter and the provenance together."""
     evidence = evidence_of(state)
     bias = bias_meter(evidence)
     classification = state["classification"]
 
-    def cites(item: dict[str, Any]) -> list[str]:
-        return article_ids_of(item.get("sentences", []))
+    def cites(item: DraftItem) -> list[str]:
+        return article_ids_of(item["citations"])
 
     flags = [Flag.model_validate(f) for f in state.get("flags") or []]
     outlets = {a.outlet.strip().lower() for a in evidence.originals()}
@@ -163,7 +163,12 @@ def build_story(state: Mapping[str, Any], context: Context, thread_id: str | Non
     )
 
 
-def assemble(state: StoryState, runtime: Runtime[Context]) -> dict[str, Any]:
+class AssembleUpdate(TypedDict):
+    story: JSONObject
+    history: list[JSONObject]
+
+
+def assemble(state: StoryState, runtime: Runtime[Context]) -> AssembleUpdate:
     """Build the story for review; refuse one the model had no part in."""
     context = context_of(runtime)
     calls = state.get("calls") or []

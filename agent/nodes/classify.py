@@ -7,15 +7,18 @@ from typing import Any
 
 from langgraph.runtime import Runtime
 from pydantic import BaseModel, Field
+from typing_extensions import TypedDict
 
 from agent.checks.claims import fallback_title, title_problems
+from agent.checks.drafts import Classification as ClassificationData
+from agent.checks.drafts import FlagData, flag
 from agent.checks.evidence import Evidence
 from agent.checks.text import words
 from agent.context import Context, context_of
 from agent.nodes.common import evidence_of, try_ask, with_prefix
 from agent.prompts import load_prompt
 from agent.schemas import CATEGORIES, Category, Sentiment
-from agent.state import StoryState
+from agent.state import CallRecord, StoryState
 
 _NEGATIVE = frozenset(
     "killed died dead death deaths injured wounded capsized crash crashed disaster attack attacks "
@@ -31,7 +34,7 @@ _POSITIVE = frozenset(
 
 # Words that file a story under a category of the page. General vocabulary of each beat, not
 # fitted to one story; a story goes where its words point most (titles count twice).
-_CATEGORY_WORDS: dict[str, frozenset[str]] = {
+_CATEGORY_WORDS: dict[Category, frozenset[str]] = {
     "Politics": frozenset(
         "senate senator senators congress congressional house lawmakers legislation bill bills "
         "democrat democrats democratic republican republicans gop election elections vote voters "
@@ -97,9 +100,9 @@ class Classification(BaseModel):
     sentiment: Sentiment
 
 
-def deterministic_category(evidence: Evidence) -> tuple[str, dict[str, float]]:
+def deterministic_category(evidence: Evidence) -> tuple[Category, dict[Category, float]]:
     """The page category the evidence's own words point to most, with each category's score."""
-    counts: dict[str, float] = dict.fromkeys(_CATEGORY_WORDS, 0.0)
+    counts: dict[Category, float] = dict.fromkeys(_CATEGORY_WORDS, 0.0)
     texts = [(a.title, 2.0) for a in evidence.originals()]
     texts += [(s.text, 1.0) for a in evidence.originals() for s in a.sentences]
     for text, weight in texts:
@@ -121,7 +124,7 @@ def sentiment_cues(evidence: Evidence) -> tuple[int, int]:
     return sum(w in _NEGATIVE for w in words_in), sum(w in _POSITIVE for w in words_in)
 
 
-def sentiment_flags(evidence: Evidence, sentiment: str) -> list[dict[str, Any]]:
+def sentiment_flags(evidence: Evidence, sentiment: str) -> list[FlagData]:
     """Flag a sentiment the evidence's own words clearly argue against (the editor decides)."""
     negative, positive = sentiment_cues(evidence)
     if sentiment == "positive" and negative >= 3 and negative > 2 * positive:
@@ -133,12 +136,7 @@ def sentiment_flags(evidence: Evidence, sentiment: str) -> list[dict[str, Any]]:
     else:
         return []
     return [
-        {
-            "kind": "sentiment",
-            "section": "title",
-            "index": None,
-            "message": f"sentiment {sentiment!r} is doubtful: the sources use {reason}",
-        }
+        flag("sentiment", "title", f"sentiment {sentiment!r} is doubtful: the sources use {reason}")
     ]
 
 
@@ -164,7 +162,7 @@ def lexicon_sentiment(evidence: Evidence) -> float:
     return sum(scores) / len(scores) if scores else 0.0
 
 
-def decide_sentiment(evidence: Evidence, model: str | None) -> tuple[str, str]:
+def decide_sentiment(evidence: Evidence, model: Sentiment | None) -> tuple[Sentiment, str]:
     """The sentiment and what decided it: harm words, the lexicon, or the model where unsure.
 
     A story whose evidence is dominated by deaths, disasters or losses is never positive.
@@ -185,7 +183,13 @@ def decide_sentiment(evidence: Evidence, model: str | None) -> tuple[str, str]:
     return model, "model"
 
 
-def classify(state: StoryState, runtime: Runtime[Context]) -> dict[str, Any]:
+class ClassifyUpdate(TypedDict):
+    classification: ClassificationData
+    calls: list[CallRecord]
+    flags: list[FlagData]
+
+
+def classify(state: StoryState, runtime: Runtime[Context]) -> ClassifyUpdate:
     """Headline, category and sentiment: the model's where they pass, else the evidence's."""
     context = context_of(runtime)
     evidence = evidence_of(state)
@@ -209,18 +213,16 @@ def classify(state: StoryState, runtime: Runtime[Context]) -> dict[str, Any]:
             else "source"
         )
         flags.append(
-            {
-                "kind": "title",
-                "section": "title",
-                "index": None,
-                "message": f"the model's headline {title!r} could not stand "
-                f"({'; '.join(problems[:3])}); "
+            flag(
+                "title",
+                "title",
+                f"the model's headline {title!r} could not stand ({'; '.join(problems[:3])}); "
                 + (
                     "a headline was composed from the facts the sources share"
                     if title_origin == "composed"
                     else "a neutral source headline stands in"
                 ),
-            }
+            )
         )
         title = composed
     category, _ = deterministic_category(evidence)
@@ -238,24 +240,15 @@ def classify(state: StoryState, runtime: Runtime[Context]) -> dict[str, Any]:
     if answer is not None and answer.sentiment != sentiment:
         by = "the harm words" if sentiment_by == "harm" else "the VADER lexicon"
         flags.append(
-            {
-                "kind": "sentiment",
-                "section": "title",
-                "index": None,
-                "message": f"the model's sentiment {answer.sentiment!r} was overruled by {by} "
+            flag(
+                "sentiment",
+                "title",
+                f"the model's sentiment {answer.sentiment!r} was overruled by {by} "
                 f"of the evidence: {sentiment!r}",
-            }
+            )
         )
     return {
-        "classification": {
-            "title": title,
-            "category": category,
-            "sentiment": sentiment,
-            "title_origin": title_origin,
-            "sentiment_by": sentiment_by,
-            "model_category": answer.category if answer is not None else None,
-            "model_sentiment": answer.sentiment if answer is not None else None,
-        },
+        "classification": ClassificationData(title=title, category=category, sentiment=sentiment),
         "calls": calls,
         "flags": flags + sentiment_flags(evidence, sentiment),
     }

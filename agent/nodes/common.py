@@ -2,24 +2,25 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel
 
+from agent.checks.drafts import FlagData, flag
 from agent.checks.evidence import Evidence
 from agent.checks.factcheck import Source, VerdictName, Verifier
 from agent.context import Context
 from agent.errors import ModelOutputError
 from agent.llm.gateway import Gateway, LLMResult
 from agent.prompts import RenderedPrompt, load_prompt
-from agent.schemas import Verdict
+from agent.schemas import Section, Verdict
 from agent.state import CallRecord
 
 T = TypeVar("T", bound=BaseModel)
 
 
-def evidence_of(state: Mapping[str, Any]) -> Evidence:
+def evidence_of(state: Mapping[str, object]) -> Evidence:
     return Evidence.model_validate(state["evidence"])
 
 
@@ -40,7 +41,8 @@ def format_evidence(evidence: Evidence) -> str:
 
 
 def id_enum(ids: list[str]) -> Any:
-    """A Literal of the given ids, so constrained decoding cannot cite one that does not exist."""
+    """A Literal of the given ids, for a model built at run time (evals' single-prompt story);
+    the nodes' models are static and name their ids as `Choice` fields instead."""
     if not ids:
         raise ValueError("no ids to cite")
     return Literal[tuple(ids)]
@@ -66,9 +68,12 @@ def ask(
     output: type[T],
     *,
     max_tokens: int,
+    choices: Sequence[str] | None = None,
 ) -> tuple[T, CallRecord]:
     """Call the model through the gateway and record the call for provenance."""
-    result: LLMResult[T] = context.get_gateway().structured(prompt, output, max_tokens=max_tokens)
+    result: LLMResult[T] = context.get_gateway().structured(
+        prompt, output, max_tokens=max_tokens, choices=choices
+    )
     return result.value, record(node, result)
 
 
@@ -79,24 +84,19 @@ def try_ask(
     output: type[T],
     *,
     max_tokens: int,
-    section: str,
-) -> tuple[T | None, list[CallRecord], list[dict[str, Any]]]:
+    section: Section,
+    choices: Sequence[str] | None = None,
+) -> tuple[T | None, list[CallRecord], list[FlagData]]:
     """Like ask(), but a model that keeps failing the schema yields None and a flag, not a crash.
 
     The node then falls back to the evidence itself (true by construction), as DESIGN.md asks.
     """
     try:
-        value, call = ask(context, node, prompt, output, max_tokens=max_tokens)
+        value, call = ask(context, node, prompt, output, max_tokens=max_tokens, choices=choices)
     except ModelOutputError as error:
         calls = [failed_record(node, prompt, error)]
-        flag = {
-            "kind": "fallback",
-            "section": section,
-            "index": None,
-            "message": f"{node}: the model's output stayed invalid ({error}); the evidence "
-            "stands in",
-        }
-        return None, calls, [flag]
+        message = f"{node}: the model's output stayed invalid ({error}); the evidence stands in"
+        return None, calls, [flag("fallback", section, message)]
     return value, [call], []
 
 
@@ -139,24 +139,53 @@ class VerifyAnswer(BaseModel):
     verdict: Verdict
 
 
-def model_verifier(gateway: Gateway, calls: list[CallRecord] | None = None) -> Verifier:
+def run_verifier(context: Context, calls: list[CallRecord], evidence: Evidence) -> Verifier | None:
+    """The model's verifier when the run asks for model verdicts (else the rules alone); its
+    questions follow the run's shared prefix."""
+    if not context.get_settings().use_model_verdicts:
+        return None
+    return model_verifier(context.get_gateway(), calls, context=context, evidence=evidence)
+
+
+def model_verifier(
+    gateway: Gateway,
+    calls: list[CallRecord] | None = None,
+    *,
+    context: Context | None = None,
+    evidence: Evidence | None = None,
+) -> Verifier:
     """A verifier that asks the model, for claims the rules could not settle.
 
+    Given the run's context and evidence, each question follows the shared prefix (the model
+    has already read the numbered evidence: llama.cpp and hosted caches reuse it); without them
+    (a free-standing document) it stands alone after the fact-checker's instructions.
     Verdicts are remembered per (claim, evidence): the final round re-checks settled claims
     after a fallback, and must not ask the model again about the ones it already judged.
     """
     asked: dict[tuple[str, tuple[str, ...]], tuple[VerdictName, str]] = {}
 
-    def verify(claim: str, evidence: list[Source]) -> tuple[VerdictName, str]:
-        key = (claim, tuple(s.sentence_id for s in evidence))
+    def verify(claim: str, evidence_: list[Source]) -> tuple[VerdictName, str]:
+        key = (claim, tuple(s.sentence_id for s in evidence_))
         if key not in asked:
-            asked[key] = ask_model(claim, evidence)
+            asked[key] = ask_model(claim, evidence_)
         return asked[key]
 
-    def ask_model(claim: str, evidence: list[Source]) -> tuple[VerdictName, str]:
-        prompt = load_prompt("verify").render(
-            claim=claim, evidence="\n".join(f"- {s.text}" for s in evidence)
+    def prompt_for(claim: str, shown: list[Source]) -> RenderedPrompt:
+        if context is not None and evidence is not None:
+            task = load_prompt("verify").render(
+                claim=claim, evidence="\n".join(f"[{s.sentence_id}] {s.text}" for s in shown)
+            )
+            return with_prefix(context, evidence, task)
+        task = load_prompt("verify").render(
+            claim=claim, evidence="\n".join(f"- {s.text}" for s in shown)
         )
+        alone = load_prompt("fact_checker").render()
+        return RenderedPrompt(
+            task.id, task.version, task.template_sha256, alone.messages + task.messages
+        )
+
+    def ask_model(claim: str, shown: list[Source]) -> tuple[VerdictName, str]:
+        prompt = prompt_for(claim, shown)
         try:
             result = gateway.structured(prompt, VerifyAnswer, max_tokens=20)
         except ModelOutputError as error:

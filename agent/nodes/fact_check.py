@@ -7,29 +7,31 @@ to settle after it.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 from langgraph.runtime import Runtime
+from pydantic import JsonValue
+from typing_extensions import TypedDict
 
-from agent.checks.claims import run_checks, to_fact_check
+from agent.checks.claims import Checked, Target, run_checks, to_fact_check
 from agent.checks.factcheck import ClaimResult, Source, best_matches
 from agent.context import Context, context_of
 from agent.llm.gateway import Gateway
-from agent.nodes.common import evidence_of, model_verifier
+from agent.nodes.common import evidence_of, model_verifier, run_verifier
 from agent.schemas import FactCheck
 from agent.state import CallRecord, StoryState
 
 
-def fact_check(state: StoryState, runtime: Runtime[Context]) -> dict[str, Any]:
+class FactCheckUpdate(TypedDict):
+    fact_check: dict[str, JsonValue]
+    calls: list[CallRecord]
+
+
+def fact_check(state: StoryState, runtime: Runtime[Context]) -> FactCheckUpdate:
     """Check every claim of the drafts against the evidence; report the verdicts."""
     context = context_of(runtime)
     evidence = evidence_of(state)
     calls: list[CallRecord] = []
-    verifier = (
-        model_verifier(context.get_gateway(), calls)
-        if context.get_settings().use_model_verdicts
-        else None
-    )
+    verifier = run_verifier(context, calls, evidence)
     checked, conflicts = run_checks(state, evidence, verifier)
     return {"fact_check": to_fact_check(checked, conflicts).model_dump(mode="json"), "calls": calls}
 
@@ -56,7 +58,7 @@ def check_summary(
     verifier = model_verifier(gateway) if (gateway is not None and use_model) else None
     found = summary_findings(document, summary)
     flagged = not SHIPPED.consistent(count_findings(f for _, fs in found for f in fs))
-    checked = []
+    checked: list[Checked] = []
     for position, (sentence, findings) in enumerate(found):
         evidence = best_matches(sentence, pool, k=3)
         if flagged and findings:
@@ -71,5 +73,5 @@ def check_summary(
             result = ClaimResult(verdict, [reason] if reason else [], evidence, method="model")
         else:
             result = ClaimResult("supported", [], evidence)
-        checked.append(("summary", position, {"text": sentence}, sentence, result))
-    return to_fact_check(checked, [])  # type: ignore[arg-type]
+        checked.append((Target("summary", position, sentence), result))
+    return to_fact_check(checked, [])

@@ -2,63 +2,67 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Literal
 
 from langgraph.runtime import Runtime
-from pydantic import BaseModel, Field, create_model
+from pydantic import BaseModel, Field
+from typing_extensions import TypedDict
 
 from agent.checks.claims import NOT_ENOUGH_EVIDENCE
+from agent.checks.drafts import DraftParty, FlagData, flag
 from agent.checks.evidence import Evidence
 from agent.checks.extractive import Party, extract_parties
 from agent.checks.text import content_words, is_prose, not_reporting
 from agent.context import Context, context_of
-from agent.nodes.common import evidence_of, id_enum, try_ask, with_prefix
+from agent.llm.gateway import Choice
+from agent.nodes.common import evidence_of, try_ask, with_prefix
 from agent.prompts import load_prompt
-from agent.state import StoryState
+from agent.state import CallRecord, StoryState
 
 
-def impact_model(evidence: Evidence) -> type[BaseModel]:
-    cites: Any = list[id_enum(evidence.selected)]  # type: ignore[misc]
-    party = create_model(
-        "PartyItem",
-        party=(str, Field(min_length=2, max_length=80)),
-        cites=(cites, Field(min_length=1, max_length=3)),
-        how=(str, Field(min_length=1, max_length=280)),
-    )
-    return create_model(
-        "ImpactDraft",
-        benefited=(list[party], Field(max_length=3)),  # type: ignore[valid-type]
-        impacted=(list[party], Field(max_length=3)),  # type: ignore[valid-type]
-    )
+class PartyItem(BaseModel):
+    # A party the model names. `cites` and `how` are the prompt's words for the party's
+    # citations and explanation (renaming them changes what the model is asked, and so the
+    # recorded cassettes).
+    party: str = Field(min_length=2, max_length=80)
+    citations: list[Choice] = Field(alias="cites", min_length=1, max_length=3)
+    explanation: str = Field(alias="how", min_length=1, max_length=280)
+
+
+class ImpactDraft(BaseModel):
+    # The schema the model fills; the call's choices are the evidence's selected sentences.
+    benefited: list[PartyItem] = Field(max_length=3)
+    impacted: list[PartyItem] = Field(max_length=3)
 
 
 def _parties(
-    evidence: Evidence, items: list[Any], section: str
-) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    evidence: Evidence,
+    items: list[PartyItem],
+    section: Literal["who_benefited", "who_impacted"],
+) -> tuple[list[DraftParty], list[FlagData]]:
     """The model's parties named in a sentence they cite (the fact-check then holds the how)."""
     index = evidence.sentence_index()
-    parties: list[dict[str, Any]] = []
-    flags: list[dict[str, Any]] = []
+    parties: list[DraftParty] = []
+    flags: list[FlagData] = []
     seen: set[str] = set()
     for item in items:
         name = " ".join(item.party.split())
-        explanation = " ".join(item.how.split())
-        cites = [c for c in dict.fromkeys(item.cites) if c in index]
+        explanation = " ".join(item.explanation.split())
+        cites = [c for c in dict.fromkeys(item.citations) if c in index]
         naming = [c for c in cites if names_party(name, index[c][1].text)]
         if not naming or not is_prose(explanation, 4) or not_reporting(f"{name}: {explanation}"):
             flags.append(
-                {
-                    "kind": "removed",
-                    "section": section,
-                    "index": None,
-                    "message": f"removed the model's party {name!r}: no sentence it cites names it",
-                }
+                flag(
+                    "removed",
+                    section,
+                    f"removed the model's party {name!r}: no sentence it cites names it",
+                )
             )
             continue
         if name.lower() in seen:
             continue
         seen.add(name.lower())
-        parties.append({"party": name, "explanation": explanation, "sentences": naming})
+        parties.append(DraftParty(party=name, explanation=explanation, citations=naming))
     return parties, flags
 
 
@@ -68,7 +72,7 @@ def names_party(party: str, text: str) -> bool:
     return bool(party_words) and party_words <= set(content_words(text))
 
 
-def _complete(found: list[dict[str, Any]], extracted: list[Party], limit: int = 3) -> None:
+def _complete(found: list[DraftParty], extracted: list[Party], limit: int = 3) -> None:
     """Add the parties found by rule that the model did not name, up to the limit."""
     for party in extracted:
         if len(found) >= limit:
@@ -76,11 +80,19 @@ def _complete(found: list[dict[str, Any]], extracted: list[Party], limit: int = 
         if any(names_party(party.party, f["party"]) for f in found):
             continue
         found.append(
-            {"party": party.party, "explanation": party.explanation, "sentences": [party.sentence]}
+            DraftParty(party=party.party, explanation=party.explanation, citations=[party.sentence])
         )
 
 
-def assess_impact(state: StoryState, runtime: Runtime[Context]) -> dict[str, Any]:
+class ImpactUpdate(TypedDict):
+    who_benefited: list[DraftParty]
+    who_impacted: list[DraftParty]
+    section_notes: dict[str, str]
+    calls: list[CallRecord]
+    flags: list[FlagData]
+
+
+def assess_impact(state: StoryState, runtime: Runtime[Context]) -> ImpactUpdate:
     """The model's checked parties, completed by the parties the evidence names by rule."""
     context = context_of(runtime)
     evidence = evidence_of(state)
@@ -89,21 +101,22 @@ def assess_impact(state: StoryState, runtime: Runtime[Context]) -> dict[str, Any
         context,
         "assess_impact",
         prompt,
-        impact_model(evidence),
+        ImpactDraft,
         max_tokens=600,
         section="who_benefited",
+        choices=evidence.selected,
     )
-    benefited: list[dict[str, Any]] = []
-    impacted: list[dict[str, Any]] = []
+    benefited: list[DraftParty] = []
+    impacted: list[DraftParty] = []
     if draft is not None:
-        benefited, dropped = _parties(evidence, draft.benefited, "who_benefited")  # type: ignore[attr-defined]
+        benefited, dropped = _parties(evidence, draft.benefited, "who_benefited")
         flags += dropped
-        impacted, dropped = _parties(evidence, draft.impacted, "who_impacted")  # type: ignore[attr-defined]
+        impacted, dropped = _parties(evidence, draft.impacted, "who_impacted")
         flags += dropped
     rule_benefited, rule_impacted = extract_parties(evidence)
     _complete(benefited, rule_benefited)
     _complete(impacted, rule_impacted)
-    notes = {}
+    notes: dict[str, str] = {}
     if not benefited:
         notes["who_benefited"] = NOT_ENOUGH_EVIDENCE["who_benefited"]
     if not impacted:

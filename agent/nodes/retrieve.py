@@ -6,11 +6,12 @@ import time
 from typing import Any
 
 from langgraph.runtime import Runtime
+from typing_extensions import TypedDict
 
 from agent.context import Context, context_of
 from agent.errors import InputError
 from agent.schemas import Cluster, parse_cluster
-from agent.state import StoryState
+from agent.state import JSONObject, StoryState
 
 
 def fill_leans(cluster: Cluster, registry: Any) -> Cluster:
@@ -26,9 +27,16 @@ def fill_leans(cluster: Cluster, registry: Any) -> Cluster:
     return cluster.model_copy(update={"articles": articles})
 
 
-def retrieve(state: StoryState, runtime: Runtime[Context]) -> dict[str, Any]:
+class RetrieveUpdate(TypedDict):
+    cluster: JSONObject
+    cluster_id: str
+    started_at: float
+    revisions: int
+
+
+def retrieve(state: StoryState, runtime: Runtime[Context]) -> RetrieveUpdate:
     """Load the cluster's articles (from the input, or the store by id)."""
-    from agent.store.db import open_store, stored_registry
+    from agent.store.db import open_store
 
     context = context_of(runtime)
     if not (state.get("cluster") or state.get("cluster_id")):
@@ -42,9 +50,9 @@ def retrieve(state: StoryState, runtime: Runtime[Context]) -> dict[str, Any]:
         )
     elif state.get("cluster"):
         # The same registry as a stored cluster gets (ratings imported into the store
-        # included), without creating a database for a file draft.
+        # included), without creating a database for a file draft; read once per agent.
         cluster = parse_cluster(state["cluster"], "cluster")
-        registry = stored_registry(context.get_settings())
+        registry = context.get_resources().get_registry()
     else:
         with open_store(context.get_settings()) as store:
             cluster = store.get_cluster(state["cluster_id"])

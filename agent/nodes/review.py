@@ -8,15 +8,17 @@ from typing import Any, Literal
 from langgraph.runtime import Runtime
 from langgraph.types import interrupt
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from typing_extensions import TypedDict
 
 from agent.checks.claims import run_checks, sources_of, to_fact_check
+from agent.checks.drafts import Classification, DraftEvent, DraftParty, Drafts, DraftSentence
 from agent.checks.evidence import Evidence
 from agent.checks.factcheck import Source, best_matches
 from agent.context import Context, context_of
 from agent.errors import InputError
 from agent.nodes.common import evidence_of
-from agent.schemas import Flag, Story
-from agent.state import StoryState
+from agent.schemas import Flag, Party, Story
+from agent.state import JSONObject, StoryState
 
 EDITABLE = (
     "title",
@@ -86,26 +88,36 @@ def recheck(story: Story, evidence: Evidence) -> Story:
     for source in sources.values():
         by_article.setdefault(source.article_id, []).append(source)
 
-    def item(claim: str, citations: list[str], **extra: Any) -> dict[str, Any]:
+    def cited(claim: str, citations: list[str]) -> list[str]:
+        """The article ids an editor cites, as the two sentences of them nearest the claim."""
         own = [s for article_id in citations for s in by_article.get(article_id, [])]
-        return {"sentences": [s.sentence_id for s in best_matches(claim, own, k=2)], **extra}
+        return [s.sentence_id for s in best_matches(claim, own, k=2)]
 
-    data: dict[str, Any] = {
-        "classification": {"title": story.title},
-        "summary": [item(s.text, s.citations, text=s.text) for s in story.summary],
-        "timeline": [
-            item(e.event, e.citations, event=e.event, date=e.date) for e in story.timeline
+    def party(p: Party) -> DraftParty:
+        return DraftParty(
+            party=p.party, explanation=p.explanation, citations=cited(p.explanation, p.citations)
+        )
+
+    drafts = Drafts(
+        classification=Classification(
+            title=story.title, category=story.category, sentiment=story.sentiment
+        ),
+        summary=[
+            DraftSentence(text=s.text, citations=cited(s.text, s.citations)) for s in story.summary
         ],
-        "who_benefited": [
-            item(p.explanation, p.citations, party=p.party, explanation=p.explanation)
-            for p in story.who_benefited
+        timeline=[
+            DraftEvent(
+                date=e.date,
+                precision=e.precision,
+                event=e.event,
+                citations=cited(e.event, e.citations),
+            )
+            for e in story.timeline
         ],
-        "who_impacted": [
-            item(p.explanation, p.citations, party=p.party, explanation=p.explanation)
-            for p in story.who_impacted
-        ],
-    }
-    checked, conflicts = run_checks(data, evidence, None)
+        who_benefited=[party(p) for p in story.who_benefited],
+        who_impacted=[party(p) for p in story.who_impacted],
+    )
+    checked, conflicts = run_checks(drafts, evidence, None)
     fact_check = to_fact_check(checked, conflicts)
     flags = [f for f in story.review.flags if f.index is None and f.kind != "edit"]
     flags += [
@@ -122,7 +134,13 @@ def recheck(story: Story, evidence: Evidence) -> Story:
     return story.model_copy(update={"fact_check": fact_check, "review": review})
 
 
-def human_review(state: StoryState, runtime: Runtime[Context]) -> dict[str, Any]:
+class ReviewUpdate(TypedDict):
+    story: JSONObject
+    history: list[JSONObject]
+    decision: JSONObject
+
+
+def human_review(state: StoryState, runtime: Runtime[Context]) -> ReviewUpdate:
     """Wait for the editor's decision on the current revision."""
     story = Story.model_validate(state["story"])
     answer = interrupt({"story": state["story"], "actions": ["approve", "edit", "reject"]})
@@ -134,13 +152,18 @@ def human_review(state: StoryState, runtime: Runtime[Context]) -> dict[str, Any]
     return {"story": data, "history": [data], "decision": decision.model_dump(mode="json")}
 
 
-def finalize(state: StoryState, runtime: Runtime[Context]) -> dict[str, Any]:
+class NoUpdate(TypedDict):
+    pass
+
+
+def finalize(state: StoryState, runtime: Runtime[Context]) -> NoUpdate:
     """Store every revision of the reviewed story (never overwriting one)."""
     context = context_of(runtime)
-    latest: dict[int, dict[str, Any]] = {}
+    latest: dict[int, Story] = {}
     for data in state.get("history") or []:
-        latest[data["revision"]] = data  # a revision's last state: drafted, then reviewed
-    stories = [Story.model_validate(data) for _, data in sorted(latest.items())]
+        story = Story.model_validate(data)
+        latest[story.revision] = story  # a revision's last state: drafted, then reviewed
+    stories = [story for _, story in sorted(latest.items())]
     if context.store is not None:
         for story in stories:
             context.store.save_story(story)

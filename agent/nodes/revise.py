@@ -2,19 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from langgraph.runtime import Runtime
 from pydantic import BaseModel, Field
+from typing_extensions import TypedDict
 
-from agent.checks.claims import failing, sources_of
+from agent.checks.claims import failing, items_of, sources_of
+from agent.checks.drafts import Classification, DraftEvent, DraftParty, DraftSentence
 from agent.checks.factcheck import best_matches
 from agent.checks.text import is_prose
 from agent.context import Context, context_of
 from agent.errors import ModelOutputError
-from agent.nodes.common import evidence_of, failed_record, record
+from agent.nodes.common import evidence_of, failed_record, record, with_prefix
 from agent.prompts import load_prompt
-from agent.state import StoryState
+from agent.schemas import FactCheck
+from agent.state import CallRecord, StoryState
 
 MAX_REWRITES = 6
 """Rewrites per round; the rest fall back after the bound like any failing claim."""
@@ -24,33 +25,44 @@ class Rewrite(BaseModel):
     text: str = Field(min_length=1, max_length=300)
 
 
-def revise(state: StoryState, runtime: Runtime[Context]) -> dict[str, Any]:
+class ReviseUpdate(TypedDict, total=False):
+    summary: list[DraftSentence]
+    timeline: list[DraftEvent]
+    who_benefited: list[DraftParty]
+    who_impacted: list[DraftParty]
+    classification: Classification
+    revisions: int
+    calls: list[CallRecord]
+
+
+def revise(state: StoryState, runtime: Runtime[Context]) -> ReviseUpdate:
     """Rewrite each failing claim once with its reasons; the next fact_check judges it."""
     context = context_of(runtime)
     evidence = evidence_of(state)
     sources = sources_of(evidence)
     pool = list(sources.values())
     gateway = context.get_gateway()
-    data: dict[str, Any] = dict(state)
-    drafts = {
-        s: [dict(i) for i in data.get(s) or []]
-        for s in ("summary", "timeline", "who_benefited", "who_impacted")
-    }
-    classification = dict(state.get("classification") or {})
-    calls = []
-    for claim in failing(state["fact_check"])[:MAX_REWRITES]:
-        section, index = claim["section"], claim["index"]
+    drafts = ReviseUpdate(
+        summary=[i.copy() for i in state.get("summary") or []],
+        timeline=[i.copy() for i in state.get("timeline") or []],
+        who_benefited=[i.copy() for i in state.get("who_benefited") or []],
+        who_impacted=[i.copy() for i in state.get("who_impacted") or []],
+    )
+    calls: list[CallRecord] = []
+    for claim in failing(FactCheck.model_validate(state["fact_check"]))[:MAX_REWRITES]:
+        section, index = claim.section, claim.index
         if section == "title":
-            item_sentences: list[str] = []
+            item_citations: list[str] = []
         else:
-            item_sentences = drafts[section][index].get("sentences", [])
-        cited = [sources[s] for s in item_sentences if s in sources]
-        shown = list(dict.fromkeys(cited + best_matches(claim["claim"], pool, k=2)))
-        prompt = load_prompt("revise").render(
-            claim=claim["claim"],
-            problems=claim["note"] or claim["verdict"],
+            item_citations = items_of(drafts, section)[index]["citations"]
+        cited = [sources[s] for s in item_citations if s in sources]
+        shown = list(dict.fromkeys(cited + best_matches(claim.claim, pool, k=2)))
+        task = load_prompt("revise").render(
+            claim=claim.claim,
+            problems=claim.note or claim.verdict,
             evidence="\n".join(f"[{s.sentence_id}] {s.text}" for s in shown),
         )
+        prompt = with_prefix(context, evidence, task)  # the prefix the drafters prefilled
         try:
             result = gateway.structured(prompt, Rewrite, max_tokens=200)
         except ModelOutputError as error:
@@ -61,20 +73,17 @@ def revise(state: StoryState, runtime: Runtime[Context]) -> dict[str, Any]:
         if not is_prose(text, 3):
             continue  # keep the old text; the bound's fallback will settle it
         if section == "title":
-            classification["title"] = text
-        elif section == "summary":
-            drafts[section][index]["text"] = text
+            drafts["classification"] = {**state["classification"], "title": text}
+            continue
+        if section == "summary":
+            drafts["summary"][index]["text"] = text
         elif section == "timeline":
-            drafts[section][index]["event"] = text
+            drafts["timeline"][index]["event"] = text
         else:
             drafts[section][index]["explanation"] = text
-        if section != "title":
-            drafts[section][index]["sentences"] = list(
-                dict.fromkeys(item_sentences + [s.sentence_id for s in shown[:1]])
-            )
-    return {
-        **drafts,
-        "classification": classification,
-        "revisions": state.get("revisions", 0) + 1,
-        "calls": calls,
-    }
+        items_of(drafts, section)[index]["citations"] = list(
+            dict.fromkeys(item_citations + [s.sentence_id for s in shown[:1]])
+        )
+    drafts["revisions"] = state.get("revisions", 0) + 1
+    drafts["calls"] = calls
+    return drafts

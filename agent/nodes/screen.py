@@ -4,17 +4,18 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from typing import Any
 
 from langgraph.runtime import Runtime
+from typing_extensions import TypedDict
 
 from agent.checks.dedup import syndicated_duplicates
+from agent.checks.drafts import FlagData, flag
 from agent.checks.evidence import Evidence, EvidenceArticle, Sentence
 from agent.checks.text import content_words, names, not_reporting, split_sentences
 from agent.context import Context, context_of
 from agent.errors import ClusterRefused, ConfigError
 from agent.schemas import Article, Cluster, side_of
-from agent.state import StoryState
+from agent.state import JSONObject, StoryState
 
 # Two articles are about the same event when their words or their names overlap this much.
 # Tuned on the AllSides dev roundups: 1 of 119 real clusters refused, 97% of clusters with one
@@ -91,7 +92,14 @@ def _name_set(article: Article) -> set[str]:
 
 
 def event_groups(articles: list[Article]) -> list[list[str]]:
-    """Group articles that are about the same event (connected by word or name overlap)."""
+    """Group articles that are about the same event (connected by word or name overlap).
+
+    Not the intake's Clusterer (agent/intake/clustering.py), on purpose: that one places a
+    stream of articles into live stories, weighing terms by the store's document frequencies
+    and a time window; this one asks whether one given cluster (often a file, no store) holds
+    one event, among a handful of articles where document frequencies mean nothing, and links
+    any two that share words or names (single linkage). Each is tuned on its own question.
+    """
     vectors = {a.id: _vector(a) for a in articles}
     entity_sets = {a.id: _name_set(a) for a in articles}
     parent = {a.id: a.id for a in articles}
@@ -121,7 +129,9 @@ def event_groups(articles: list[Article]) -> list[list[str]]:
 def _describe(group: list[str], by_id: dict[str, Article]) -> str:
     words: Counter[str] = Counter()
     for article_id in group:
-        words.update(set(content_words(by_id[article_id].title)))
+        # dict.fromkeys, not set: ties keep the titles' order, so the message is the same on
+        # every run (a set's order changes with the process's hash seed).
+        words.update(list(dict.fromkeys(content_words(by_id[article_id].title))))
     top = ", ".join(word for word, _ in words.most_common(4))
     return f"{', '.join(group)} (about: {top})"
 
@@ -241,46 +251,48 @@ def build_evidence(cluster: Cluster, budget_tokens: int, one_event: bool = True)
     )
 
 
-def screen(state: StoryState, runtime: Runtime[Context]) -> dict[str, Any]:
+class ScreenUpdate(TypedDict):
+    evidence: JSONObject
+    flags: list[FlagData]
+
+
+def screen(state: StoryState, runtime: Runtime[Context]) -> ScreenUpdate:
     """Number, dedup and budget the evidence; refuse a cluster of unrelated events."""
     context = context_of(runtime)
     cluster = Cluster.model_validate(state["cluster"])
     evidence = build_evidence(
         cluster, evidence_budget(context), context.get_settings().one_event_check
     )
-    flags = []
+    flags: list[FlagData] = []
     if evidence.dropped_sentences:
         flags.append(
-            {
-                "kind": "evidence",
-                "section": "sources",
-                "index": None,
-                "message": f"{evidence.dropped_sentences} source sentences did not fit the "
+            flag(
+                "evidence",
+                "sources",
+                f"{evidence.dropped_sentences} source sentences did not fit the "
                 f"model's evidence budget ({evidence.budget_tokens} tokens) and were not used",
-            }
+            )
         )
     for raw in cluster.articles:
         dropped = screened_out(raw)
         if dropped:
             shown = "; ".join(f"s{i} ({why}): {text[:80]!r}" for i, text, why in dropped[:3])
             flags.append(
-                {
-                    "kind": "not_reporting",
-                    "section": "sources",
-                    "index": None,
-                    "message": f"{raw.id} ({raw.outlet}) holds {len(dropped)} sentence(s) that "
+                flag(
+                    "not_reporting",
+                    "sources",
+                    f"{raw.id} ({raw.outlet}) holds {len(dropped)} sentence(s) that "
                     f"are not reporting, left out of every section: {shown}",
-                }
+                )
             )
     for article in evidence.articles:
         if article.duplicate_of:
             flags.append(
-                {
-                    "kind": "duplicate",
-                    "section": "sources",
-                    "index": None,
-                    "message": f"{article.id} ({article.outlet}) is a syndicated copy of "
+                flag(
+                    "duplicate",
+                    "sources",
+                    f"{article.id} ({article.outlet}) is a syndicated copy of "
                     f"{article.duplicate_of}; counted once",
-                }
+                )
             )
     return {"evidence": evidence.model_dump(mode="json"), "flags": flags}

@@ -6,27 +6,26 @@ reaches the story unmarked, and every flag sits beside the item it concerns.
 
 from __future__ import annotations
 
-from typing import Any
-
 from langgraph.runtime import Runtime
 
-from agent.checks.claims import remembered
+from agent.checks.claims import Settled, remembered
 from agent.checks.claims import settle as settle_claims
 from agent.context import Context, context_of
-from agent.nodes.common import evidence_of, model_verifier
+from agent.nodes.common import evidence_of, run_verifier
+from agent.schemas import FactCheck
 from agent.state import CallRecord, StoryState
 
 
-def settle(state: StoryState, runtime: Runtime[Context]) -> dict[str, Any]:
+class SettleUpdate(Settled, total=False):
+    calls: list[CallRecord]
+
+
+def settle(state: StoryState, runtime: Runtime[Context]) -> SettleUpdate:
     """Settle the fact-check: fall back or remove what fails; flag every change."""
     context = context_of(runtime)
     calls: list[CallRecord] = []
-    verifier = (
-        model_verifier(context.get_gateway(), calls)
-        if context.get_settings().use_model_verdicts
-        else None
-    )
-    update = settle_claims(
-        state, evidence_of(state), remembered(state.get("fact_check") or {}, verifier)
-    )
-    return {**update, "calls": calls}
+    evidence = evidence_of(state)
+    verifier = run_verifier(context, calls, evidence)
+    checked = FactCheck.model_validate(state["fact_check"]) if "fact_check" in state else None
+    settled = settle_claims(state, evidence, remembered(checked, verifier))
+    return {**settled, "calls": calls}

@@ -2,37 +2,39 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from langgraph.runtime import Runtime
-from pydantic import BaseModel, Field, create_model
+from pydantic import BaseModel, Field
+from typing_extensions import TypedDict
 
+from agent.checks.drafts import DraftSentence, FlagData, ItemNote, flag
 from agent.checks.evidence import Evidence
 from agent.checks.extractive import SummaryLine, extractive_summary, redundant
 from agent.checks.text import is_prose, not_reporting
 from agent.context import Context, context_of
-from agent.nodes.common import evidence_of, id_enum, try_ask, with_prefix
+from agent.llm.gateway import Choice
+from agent.nodes.common import evidence_of, try_ask, with_prefix
 from agent.prompts import load_prompt
-from agent.state import StoryState
+from agent.state import CallRecord, StoryState
 
 MAX_SENTENCES = 5
 
 
-def summary_model(evidence: Evidence) -> type[BaseModel]:
-    """The schema the model fills: sentence ids first (chosen), then the text (phrased)."""
-    cites: Any = list[id_enum(evidence.selected)]  # type: ignore[misc]
-    item = create_model(
-        "SummaryItem",
-        cites=(cites, Field(min_length=1, max_length=3)),
-        text=(str, Field(min_length=1, max_length=320)),
-    )
-    return create_model(
-        "SummaryDraft",
-        sentences=(list[item], Field(min_length=1, max_length=MAX_SENTENCES)),  # type: ignore[valid-type]
-    )
+class SummaryItem(BaseModel):
+    # One sentence the model drafts: the evidence sentence ids first (chosen), then the text.
+    # `cites` is the prompt's word for the item's citations (renaming it changes what the model
+    # is asked, and so the recorded cassettes).
+    citations: list[Choice] = Field(alias="cites", min_length=1, max_length=3)
+    text: str = Field(min_length=1, max_length=320)
 
 
-def model_lines(evidence: Evidence, items: list[Any]) -> tuple[list[SummaryLine], list[str]]:
+class SummaryDraft(BaseModel):
+    # The schema the model fills; the call's choices are the evidence's selected sentences.
+    sentences: list[SummaryItem] = Field(min_length=1, max_length=MAX_SENTENCES)
+
+
+def model_lines(
+    evidence: Evidence, items: list[SummaryItem]
+) -> tuple[list[SummaryLine], list[str]]:
     """The model's sentences that go to the fact-check: prose, news, saying nothing twice.
 
     Whether each stands is the fact-check's call (rules, then the model's verdict where the
@@ -43,7 +45,7 @@ def model_lines(evidence: Evidence, items: list[Any]) -> tuple[list[SummaryLine]
     dropped: list[str] = []
     for item in items:
         text = " ".join(item.text.split())
-        cites = [c for c in dict.fromkeys(item.cites) if c in index]
+        cites = [c for c in dict.fromkeys(item.citations) if c in index]
         # A summary sentence is a sentence: a headline fragment does not count.
         if (
             not (is_prose(text) and text.rstrip("\"”’')").endswith((".", "!", "?")) and cites)
@@ -56,32 +58,45 @@ def model_lines(evidence: Evidence, items: list[Any]) -> tuple[list[SummaryLine]
     return kept, dropped
 
 
-def draft_summary(state: StoryState, runtime: Runtime[Context]) -> dict[str, Any]:
+class SummaryUpdate(TypedDict):
+    summary: list[DraftSentence]
+    calls: list[CallRecord]
+    flags: list[FlagData]
+
+
+def draft_sentence(line: SummaryLine) -> DraftSentence:
+    """A summary line as the drafts carry it; what made it (two figures stated) is its note."""
+    sentence = DraftSentence(text=line.text, citations=list(line.sentences))
+    if line.origin is not None:
+        sentence["notes"] = [ItemNote(kind=line.origin.kind, message=line.origin.message)]
+    return sentence
+
+
+def draft_summary(state: StoryState, runtime: Runtime[Context]) -> SummaryUpdate:
     """The model's checked sentences first, then an extractive multi-document summary."""
     context = context_of(runtime)
     evidence = evidence_of(state)
     prompt = with_prefix(context, evidence, load_prompt("summary").render())
     draft, calls, flags = try_ask(
-        context, "draft_summary", prompt, summary_model(evidence), max_tokens=600, section="summary"
+        context,
+        "draft_summary",
+        prompt,
+        SummaryDraft,
+        max_tokens=600,
+        section="summary",
+        choices=evidence.selected,
     )
-    items = list(draft.sentences) if draft is not None else []  # type: ignore[attr-defined]
+    items = list(draft.sentences) if draft is not None else []
     accepted, rejected = model_lines(evidence, items)
     lines = extractive_summary(evidence, keep=accepted)
     if rejected:
         flags.append(
-            {
-                "kind": "extractive",
-                "section": "summary",
-                "index": None,
-                "message": f"{len(rejected)} of the model's {len(items)} sentences were not "
-                "prose, not news or repeated another; the rest of the summary is built from the "
-                "sources' own sentences (shared facts first, then what each side adds)",
-            }
+            flag(
+                "extractive",
+                "summary",
+                f"{len(rejected)} of the model's {len(items)} sentences were not prose, not news "
+                "or repeated another; the rest of the summary is built from the sources' own "
+                "sentences (shared facts first, then what each side adds)",
+            )
         )
-    summary = []
-    for line in lines:
-        entry: dict[str, Any] = {"text": line.text, "sentences": line.sentences}
-        if line.origin is not None:
-            entry["origin"] = list(line.origin)
-        summary.append(entry)
-    return {"summary": summary, "calls": calls, "flags": flags}
+    return {"summary": [draft_sentence(line) for line in lines], "calls": calls, "flags": flags}

@@ -4,29 +4,46 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
-from typing import Any
 
 from langgraph.runtime import Runtime
-from pydantic import BaseModel, Field, create_model
+from pydantic import BaseModel, Field
+from typing_extensions import TypedDict
 
 from agent.checks.claims import NOT_ENOUGH_EVIDENCE
 from agent.checks.dates import FoundDate, find_dates
+from agent.checks.drafts import DraftEvent, FlagData
 from agent.checks.evidence import Evidence
 from agent.checks.text import content_words, is_prose, jaccard, numbers, shared_words
 from agent.context import Context, context_of
-from agent.nodes.common import evidence_of, id_enum, try_ask, with_prefix
+from agent.llm.gateway import Choice
+from agent.nodes.common import evidence_of, try_ask, with_prefix
 from agent.prompts import load_prompt
-from agent.state import StoryState
+from agent.schemas import Precision
+from agent.state import CallRecord, StoryState
 
 MAX_CANDIDATES = 14
 MAX_EVENTS = 8
 _PRECISION_RANK = {"day": 0, "month": 1, "year": 2}
 
 
-def date_candidates(evidence: Evidence) -> list[dict[str, Any]]:
+class DateCandidate(TypedDict):
+    """A date a selected sentence speaks of, offered to the model as `id`."""
+
+    id: str
+    date: str
+    precision: Precision
+    expression: str
+    sentence: str
+    article: str
+    text: str
+    support: int
+    """How many articles give this date."""
+
+
+def date_candidates(evidence: Evidence) -> list[DateCandidate]:
     """Every date the selected sentences speak of, resolved against their article's date."""
     selected = set(evidence.selected)
-    found: list[dict[str, Any]] = []
+    found: list[DateCandidate] = []
     seen: set[tuple[str, str]] = set()
     for article in evidence.originals():
         for sentence in article.sentences:
@@ -38,14 +55,16 @@ def date_candidates(evidence: Evidence) -> list[dict[str, Any]]:
                     continue
                 seen.add(key)
                 found.append(
-                    {
-                        "date": date.date,
-                        "precision": date.precision,
-                        "expression": date.expression,
-                        "sentence": sentence.id,
-                        "article": article.id,
-                        "text": sentence.text,
-                    }
+                    DateCandidate(
+                        id="",
+                        date=date.date,
+                        precision=date.precision,
+                        expression=date.expression,
+                        sentence=sentence.id,
+                        article=article.id,
+                        text=sentence.text,
+                        support=0,
+                    )
                 )
     # Most corroborated dates first, then the most precise; keep the list short for the prompt.
     support = {
@@ -78,16 +97,15 @@ def primary_dates(text: str, published: datetime) -> list[FoundDate]:
     return [min(dates, key=lambda d: (_PRECISION_RANK[d.precision], d.start))]
 
 
-def timeline_model(candidates: list[dict[str, Any]]) -> type[BaseModel]:
-    item = create_model(
-        "TimelineItem",
-        candidate=(id_enum([c["id"] for c in candidates]), ...),
-        event=(str, Field(min_length=1, max_length=240)),
-    )
-    return create_model(
-        "TimelineDraft",
-        events=(list[item], Field(min_length=0, max_length=6)),  # type: ignore[valid-type]
-    )
+class TimelineItem(BaseModel):
+    # An event the model phrases for one of the offered dates.
+    candidate: Choice
+    event: str = Field(min_length=1, max_length=240)
+
+
+class TimelineDraft(BaseModel):
+    # The schema the model fills; the call's choices are the candidates' ids.
+    events: list[TimelineItem] = Field(min_length=0, max_length=6)
 
 
 def _strip_date(text: str, expression: str) -> str:
@@ -105,9 +123,9 @@ SAME_EVENT = 0.6
 twice ("Inflation fell…" in two articles); the first, best-supported date stands."""
 
 
-def _merge(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def _merge(events: list[DraftEvent]) -> list[DraftEvent]:
     """Merge events that tell the same happening; their citations join."""
-    merged: list[dict[str, Any]] = []
+    merged: list[DraftEvent] = []
     for event in events:
         words_here = set(content_words(event["event"]))
         for other in merged:
@@ -116,20 +134,20 @@ def _merge(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
                 or shared_words(event["event"], other["event"]) >= SAME_DAY_EVENT
             )
             if same_day or shared_words(event["event"], other["event"]) >= SAME_EVENT:
-                other["sentences"] = list(dict.fromkeys(other["sentences"] + event["sentences"]))
+                other["citations"] = list(dict.fromkeys(other["citations"] + event["citations"]))
                 break
         else:
             merged.append(event)
     return merged
 
 
-def corroborate(events: list[dict[str, Any]], candidates: list[dict[str, Any]]) -> None:
+def corroborate(events: list[DraftEvent], candidates: list[DateCandidate]) -> None:
     """Cite every other sentence that gives the same date and tells the same event."""
     for event in events:
         words_here = set(content_words(event["event"]))
         figures = set(numbers(event["event"]))
         for candidate in candidates:
-            if candidate["date"] != event["date"] or candidate["sentence"] in event["sentences"]:
+            if candidate["date"] != event["date"] or candidate["sentence"] in event["citations"]:
                 continue
             # Same date, same words and the same figures: a sentence that gives another
             # figure (nine dead, not 12) tells a different account and is not cited for this one.
@@ -137,10 +155,17 @@ def corroborate(events: list[dict[str, Any]], candidates: list[dict[str, Any]]) 
                 jaccard(words_here, content_words(candidate["text"])) >= 0.3
                 and set(numbers(candidate["text"])) == figures
             ):
-                event["sentences"].append(candidate["sentence"])
+                event["citations"].append(candidate["sentence"])
 
 
-def extract_timeline(state: StoryState, runtime: Runtime[Context]) -> dict[str, Any]:
+class TimelineUpdate(TypedDict, total=False):
+    timeline: list[DraftEvent]
+    section_notes: dict[str, str]
+    calls: list[CallRecord]
+    flags: list[FlagData]
+
+
+def extract_timeline(state: StoryState, runtime: Runtime[Context]) -> TimelineUpdate:
     """Find the dated candidates; let the model pick and phrase the events."""
     context = context_of(runtime)
     evidence = evidence_of(state)
@@ -160,26 +185,26 @@ def extract_timeline(state: StoryState, runtime: Runtime[Context]) -> dict[str, 
         context,
         "extract_timeline",
         prompt,
-        timeline_model(candidates),
+        TimelineDraft,
         max_tokens=500,
         section="timeline",
+        choices=[c["id"] for c in candidates],
     )
-    events: list[dict[str, Any]] = []
+    events: list[DraftEvent] = []
     used: set[str] = set()
-    for item in draft.events if draft is not None else []:  # type: ignore[attr-defined]
+    for item in draft.events if draft is not None else []:
         candidate = by_id[item.candidate]
         if candidate["id"] in used:
             continue
         used.add(candidate["id"])
         text = _strip_date(item.event, candidate["expression"])
         events.append(
-            {
-                "date": candidate["date"],
-                "precision": candidate["precision"],
-                "event": text if is_prose(text, 3) else candidate["text"],
-                "sentences": [candidate["sentence"]],
-                "phrased_by": "model" if is_prose(text, 3) else "evidence",
-            }
+            DraftEvent(
+                date=candidate["date"],
+                precision=candidate["precision"],
+                event=text if is_prose(text, 3) else candidate["text"],
+                citations=[candidate["sentence"]],
+            )
         )
     # Dates the model passed over are still events the sources state: keep them, in the
     # evidence's own words, so background ("took office in October 2025") is not lost.
@@ -194,13 +219,12 @@ def extract_timeline(state: StoryState, runtime: Runtime[Context]) -> dict[str, 
         if candidate["date"] not in covered and is_prose(candidate["text"]):
             covered.add(candidate["date"])
             events.append(
-                {
-                    "date": candidate["date"],
-                    "precision": candidate["precision"],
-                    "event": candidate["text"],
-                    "sentences": [candidate["sentence"]],
-                    "phrased_by": "evidence",
-                }
+                DraftEvent(
+                    date=candidate["date"],
+                    precision=candidate["precision"],
+                    event=candidate["text"],
+                    citations=[candidate["sentence"]],
+                )
             )
     events = _merge(events)
     corroborate(events, candidates)

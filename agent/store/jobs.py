@@ -21,7 +21,7 @@ from sqlalchemy.exc import IntegrityError
 from agent.errors import InputError
 from agent.schemas import Story
 from agent.store.models import DeskCluster, Job, ReviewAction, RevisionMeta, utcnow
-from agent.store.store import REVISIONS, STORIES, upsert_story_head
+from agent.store.store import REVISIONS, STORIES, insert_revision, upsert_story_head
 
 JOBS = cast(Table, Job.__table__)
 ACTIONS = cast(Table, ReviewAction.__table__)
@@ -231,11 +231,13 @@ class Jobs:
         overrides: list[dict[str, Any]],
         draft: JobView,
         request_hash: str,
+        before_commit: Callable[[], None] | None = None,
     ) -> tuple[JobView, bool]:
         """Record a decision on a revision and queue its resume job, in one transaction.
 
         One decision per revision (a unique key): the same submission (by `request_hash`)
         again returns its first job (created False); a different one raises Conflict.
+        `before_commit()` runs inside the transaction, after its rows are written.
         """
         payload_hash = request_hash
         job_id = new_id()
@@ -277,6 +279,8 @@ class Jobs:
                         enqueued_at=now,
                     )
                 )
+                if before_commit is not None:
+                    before_commit()
         except IntegrityError:
             first = self.action_on(story_id, revision)
             if first is None:
@@ -574,15 +578,7 @@ class Jobs:
         upsert_story_head(connection, story, now)
         if exists is not None:
             return False
-        connection.execute(
-            insert(REVISIONS).values(
-                story_id=story.id,
-                revision=story.revision,
-                status=story.review.status,
-                data=data,
-                created_at=now,
-            )
-        )
+        insert_revision(connection, story, data, now)
         connection.execute(
             insert(META).values(
                 story_id=story.id,

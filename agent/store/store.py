@@ -565,15 +565,7 @@ class Store:
                         f"never overwritten: save the change as revision {int(latest) + 1}"
                     )
                 upsert_story_head(connection, story, now)
-                connection.execute(
-                    insert(REVISIONS).values(
-                        story_id=story.id,
-                        revision=story.revision,
-                        status=story.review.status,
-                        data=data,
-                        created_at=now,
-                    )
-                )
+                insert_revision(connection, story, data, now)
         except IntegrityError:
             raise InputError(
                 f"story {story.id!r} revision {story.revision} was saved by someone else just now; "
@@ -686,6 +678,22 @@ def _record_from_row(row: Any) -> SourceRecord:
         rating_source=row["rating_source"],
         rating_url=row["rating_url"],
         kind=row["kind"],
+    )
+
+
+def insert_revision(
+    connection: Connection, story: Story, data: dict[str, Any], now: datetime
+) -> None:
+    """Write the story's revision row (its JSON `data`): the one insert of a revision, the
+    store's and the desk's revision log's."""
+    connection.execute(
+        insert(REVISIONS).values(
+            story_id=story.id,
+            revision=story.revision,
+            status=story.review.status,
+            data=data,
+            created_at=now,
+        )
     )
 
 

@@ -74,6 +74,7 @@ METRICS: dict[str, MetricSpec] = {
             MetricSpec("rouge2", "higher", 0.01),
             MetricSpec("rougeL", "higher", 0.01),
             MetricSpec("rouge1_first_article", "info"),
+            MetricSpec("rouge1_first_two", "info"),
         ),
         *_family(
             "timeline",

@@ -24,6 +24,8 @@ import httpx
 import psutil
 
 from tests.desk_support import ROOT, desk_env, free_port, start, stop, wait_for
+from tests.integration.reliability.support import COUNTING_BACKEND, MODEL_LOG, model_requests
+from tests.integration.reliability.table import record
 
 
 def _pct(values: list[float], q: float) -> float:
@@ -46,7 +48,14 @@ def run(drafts: int, workers: int, extra: dict[str, str]) -> int:
     """Run the benchmark; print the figures; return the exit code."""
     with tempfile.TemporaryDirectory(prefix="storydesk-load-") as tmp:
         root = Path(tmp)
-        env = desk_env(root / "data", STORYDESK_DESK_LEASE_SECONDS="30", **extra)
+        model_log = root / "model.log"
+        env = desk_env(
+            root / "data",
+            STORYDESK_DESK_LEASE_SECONDS="30",
+            STORYDESK_TEST_BACKEND=COUNTING_BACKEND,
+            **{MODEL_LOG: str(model_log)},
+            **extra,
+        )
         import subprocess
 
         token = (
@@ -142,6 +151,22 @@ def run(drafts: int, workers: int, extra: dict[str, str]) -> int:
                 time.sleep(0.2)
             elapsed = time.monotonic() - started
             counts = api.get("/api/jobs", params={"kind": "draft", "limit": 1}).json()["counts"]
+            total_jobs = api.get("/api/jobs", params={"limit": 1}).json()["total"]
+            stories = api.get("/api/stories", params={"limit": 500}).json()
+            stories["items"] += [
+                item
+                for offset in range(500, stories["total"], 500)
+                for item in api.get("/api/stories", params={"limit": 500, "offset": offset}).json()[
+                    "items"
+                ]
+            ]
+            revisions = [
+                [
+                    r["revision"]
+                    for r in api.get(f"/api/stories/{s['id']}/revisions").json()["items"]
+                ]
+                for s in stories["items"]
+            ]
         finally:
             done.set()
             watcher.join(timeout=2)
@@ -159,8 +184,29 @@ def run(drafts: int, workers: int, extra: dict[str, str]) -> int:
         )
         for pid, (label, rss) in sorted(peaks.items(), key=lambda kv: kv[1][0]):
             print(f"peak RSS {label} (pid {pid}): {rss / 2**20:.0f} MiB")
+        requests = len(model_requests(model_log))
+        one_each = all(r == [1] for r in revisions) and len(revisions) == drafts
+        print(
+            f"effects: jobs {total_jobs}, stories {stories['total']}, revisions "
+            f"{sum(len(r) for r in revisions)} (one each: {one_each}), model requests {requests}"
+        )
+        held = counts.get("needs_review", 0) == drafts and one_each and total_jobs == drafts
+        worst = max((rss for _, rss in peaks.values()), default=0)
+        record(
+            f"load: {drafts} drafts queued at once, {workers} workers, instant model",
+            tried=drafts,
+            outcome="all needs_review, one story and revision each" if held else f"{counts}",
+            jobs=total_jobs,
+            stories=stories["total"],
+            revisions=sum(len(r) for r in revisions),
+            model_requests=requests,
+            note=f"all finished in {elapsed:.0f} s; story page p50/p95 "
+            f"{_pct(story_ms, 0.5):.0f}/{_pct(story_ms, 0.95):.0f} ms, queue page "
+            f"{_pct(queue_ms, 0.5):.0f}/{_pct(queue_ms, 0.95):.0f} ms; peak RSS "
+            f"{worst / 2**20:.0f} MiB",
+        )
 
-        return 0 if counts.get("needs_review", 0) == drafts else 1
+        return 0 if held else 1
 
 
 def main() -> None:

@@ -12,6 +12,7 @@ import httpx
 from tests.desk_support import free_port, start, wait_for
 from tests.integration.desk.helpers import Running, example_cluster
 from tests.integration.reliability.support import effects, server_up, wait_status
+from tests.integration.reliability.table import record
 
 
 def _at_once(calls: list[Callable[[], httpx.Response]]) -> list[httpx.Response]:
@@ -76,6 +77,14 @@ def test_two_editors_edit_the_same_revision_at_once(sqlite_desk: Running) -> Non
     found = effects(client, cluster["id"])
     assert found["stories"] == 1 and found["revisions"] == {story_id: [1, 2]}
     assert [j["kind"] for j in found["job_items"]].count("review") == 2
+    record(
+        "two editors edit one revision at once",
+        tried=1,
+        outcome="one 202, one 409 with the current revision; nothing lost",
+        jobs=found["jobs"],
+        stories=found["stories"],
+        revisions=sum(len(r) for r in found["revisions"].values()),
+    )
 
 
 def test_resume_and_redraft_of_one_story_at_once(sqlite_desk: Running) -> None:
@@ -102,6 +111,15 @@ def test_resume_and_redraft_of_one_story_at_once(sqlite_desk: Running) -> None:
     status = client.get(f"/api/stories/{story_id}").json()["review"]["status"]
     assert status == ("rejected" if winner == 1 else "approved")
     print(f"winner: {'redraft' if winner else 'approve'}; jobs {found['jobs']}")
+    record(
+        "a resume and a redraft of one story at once",
+        tried=1,
+        outcome="one 202, one 409; the winner applied once",
+        jobs=found["jobs"],
+        stories=found["stories"],
+        revisions=sum(len(r) for r in found["revisions"].values()),
+        note=f"winner {'redraft' if winner else 'approve'}",
+    )
 
 
 def test_same_draft_triggered_from_two_server_processes_is_one_job(sqlite_desk: Running) -> None:
@@ -124,3 +142,9 @@ def test_same_draft_triggered_from_two_server_processes_is_one_job(sqlite_desk: 
     assert len({a.json()["job_id"] for a in answers}) == 1
     assert sorted(a.json()["created"] for a in answers).count(True) == 1
     assert client.get("/api/jobs", params={"kind": "draft"}).json()["total"] == 1
+    record(
+        "the same draft triggered 6x from two server processes",
+        tried=6,
+        outcome="one job (1 created, 5 returned it)",
+        jobs=1,
+    )

@@ -24,6 +24,7 @@ from agent.desk.config import DeskSettings
 from agent.desk.worker import Runner
 from agent.settings import Settings
 from tests.integration.reliability.faults import FaultServer
+from tests.integration.reliability.table import record
 from tests.unit.desk.helpers import example_cluster
 
 pytestmark = pytest.mark.real_client
@@ -121,6 +122,19 @@ def clean_calls(tmp_path_factory: pytest.TempPathFactory) -> int:
     return drafted.server.count()
 
 
+def _record(case: str, drafted: Drafted, outcome: str, note: str = "") -> None:
+    record(
+        case,
+        tried=1,
+        outcome=outcome,
+        jobs=1,
+        stories=drafted.stories,
+        revisions=drafted.stories,
+        model_requests=drafted.server.count(),
+        note=f"attempts {drafted.job['attempts']}" + (f"; {note}" if note else ""),
+    )
+
+
 def _bound(clean: int) -> int:
     return MAX_ATTEMPTS * clean * OUTPUT_ATTEMPTS * (SDK_RETRIES + 1)
 
@@ -147,6 +161,7 @@ def test_transient_fault_completes_after_retries(
         times = [s.at for s in drafted.server.seen if s.schema == TARGET]
         gaps = [b - a for a, b in zip(times, times[1:], strict=False)][:2]
         assert all(gap >= 0.9 for gap in gaps), f"Retry-After 1 s not honoured: {gaps}"
+    _record(f"model {fault}, first 2 requests", drafted, "completed after retries; needs_review")
 
 
 @pytest.mark.parametrize(
@@ -175,6 +190,12 @@ def test_persistent_fault_fails_with_a_clear_reason(
     assert drafted.server.count() <= _bound(clean_calls)
     # Each attempt asks TARGET exactly as often as the SDK's retries allow, then stops.
     assert hits == attempts * (SDK_RETRIES + 1)
+    _record(
+        f"model {fault} on every request",
+        drafted,
+        f"failed: {reason}",
+        note=f"bound {_bound(clean_calls)}",
+    )
 
 
 @pytest.mark.parametrize("fault", ["text", "schema"])
@@ -194,6 +215,7 @@ def test_persistent_bad_output_drafts_with_the_section_flagged(
     assert drafted.server.count(fault) == OUTPUT_ATTEMPTS
     assert any(flag.startswith("fallback:summary:") for flag in drafted.flags), drafted.flags
     assert len(drafted.flags) == len(set(drafted.flags))
+    _record(f"model {fault} on every request", drafted, "needs_review, summary flagged fallback")
 
 
 def test_empty_choices_once_completes_on_the_desk_retry(tmp_path: Path, clean_calls: int) -> None:
@@ -202,6 +224,7 @@ def test_empty_choices_once_completes_on_the_desk_retry(tmp_path: Path, clean_ca
     assert job["status"] == "needs_review", job["reason"]
     assert job["attempts"] == 2 and _claims(job) == 2 and drafted.stories == 1
     assert drafted.server.count() <= _bound(clean_calls)
+    _record("model empty choices once", drafted, "completed on the desk's retry; needs_review")
 
 
 def test_empty_choices_always_fails_with_a_clear_reason(tmp_path: Path, clean_calls: int) -> None:
@@ -210,3 +233,4 @@ def test_empty_choices_always_fails_with_a_clear_reason(tmp_path: Path, clean_ca
     assert job["status"] == "failed"
     assert drafted.server.count() <= _bound(clean_calls)
     assert "IndexError" not in job["reason"] and "empty" in job["reason"].lower(), job["reason"]
+    _record("model empty choices always", drafted, "failed with a clear reason")

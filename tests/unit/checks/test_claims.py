@@ -57,13 +57,17 @@ def test_when_every_claim_passes_settle_changes_nothing_and_places_each_flag() -
     text = {s.id: s.text for a in evidence.originals() for s in a.sentences}
     state: dict[str, Any] = {
         "summary": [
-            {"text": text["f2.s4"], "sentences": ["f2.s4"]},
+            {"text": text["f2.s4"], "citations": ["f2.s4"]},
             {
                 "text": text["f1.s1"],
-                "sentences": ["f1.s1"],
-                "origin": ["merged", "stated once with both sources"],
+                "citations": ["f1.s1"],
+                "notes": [{"kind": "merged", "message": "stated once with both sources"}],
             },
-            {"text": text["f1.s2"], "sentences": ["f1.s2"], "fallback": "unsupported: x"},
+            {
+                "text": text["f1.s2"],
+                "citations": ["f1.s2"],
+                "notes": [{"kind": "fallback", "message": "the drafted text was unsupported: x"}],
+            },
         ],
         "timeline": [],
         "who_benefited": [],
@@ -83,7 +87,7 @@ def test_when_every_claim_passes_settle_changes_nothing_and_places_each_flag() -
             "kind": "fallback",
             "section": "summary",
             "index": 2,
-            "message": "the drafted text was unsupported: x; its evidence sentence stands in, verbatim",
+            "message": "the drafted text was unsupported: x",
         },
     ]
     conflicts = flags[2:]

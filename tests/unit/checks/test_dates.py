@@ -60,12 +60,6 @@ def test_a_past_weekday_is_not_after_the_article(published: date, weekday: str) 
     assert (published - date.fromisoformat(found[0])).days < 7
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a future-tense month-and-day up to 300 days before the article keeps the article's "
-    "year (agent/checks/dates.py rolls it forward only beyond 300 days); the draft-quality "
-    "helper owns dates.py: remove this mark once it resolves to the next occurrence",
-)
 @given(PUBLISHED, FUTURE_VERBS, MONTH, st.integers(1, 28))
 @example(date(2026, 1, 17), "will visit Tokyo", "January", 5)
 def test_a_future_month_and_day_is_not_before_the_article(

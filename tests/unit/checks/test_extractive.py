@@ -286,15 +286,15 @@ def test_the_same_happening_told_twice_is_one_event() -> None:
         {
             "date": "2026-03",
             "event": "Inflation fell to 2.4 percent in March.",
-            "sentences": ["a1.s1"],
+            "citations": ["a1.s1"],
         },
         {
             "date": "2026-04-10",
             "event": "Inflation fell to 2.4 percent, the statistics office said.",
-            "sentences": ["a2.s3"],
+            "citations": ["a2.s3"],
         },
-        {"date": "2026-04-10", "event": "The central bank held rates.", "sentences": ["a2.s4"]},
+        {"date": "2026-04-10", "event": "The central bank held rates.", "citations": ["a2.s4"]},
     ]
     merged = _merge(events)
     assert len(merged) == 2
-    assert merged[0]["sentences"] == ["a1.s1", "a2.s3"]
+    assert merged[0]["citations"] == ["a1.s1", "a2.s3"]

@@ -104,6 +104,42 @@ def test_every_drafter_prompt_starts_with_the_same_instructions_then_evidence(
     assert all("[a1.s1]" not in m["content"] for r in requests for m in r.messages[1:])
 
 
+def test_revise_and_verify_follow_the_drafters_prefix(settings: Settings) -> None:
+    # A loose paraphrase goes to the model's verdict, a wrong figure to revise: both questions
+    # must start with the very message the drafters prefilled, so it is not prefilled again.
+    from agent.api import StoryAgent
+
+    summary = [
+        {"cites": ["a2.s2"], "text": "Koizumi and Hegseth spoke for roughly fifty minutes."},
+        {"cites": ["a2.s2"], "text": "The meeting at the Pentagon lasted about 90 minutes."},
+    ]
+    fake = scripted(
+        FakeModel(),
+        summary=summary,
+        verdict="supported",
+        rewrite="The meeting at the Pentagon lasted about 95 minutes.",
+    )
+    agent = StoryAgent(
+        settings.model_copy(update={"model_verdicts": "on", "max_revisions": 1}),
+        gateway=Gateway(fake),
+        now=NOW,
+    )
+    agent.draft(parse_cluster(example("koizumi-hegseth")))
+    shared = {json.dumps(r.messages[0]) for r in fake.requests if r.schema_name in DRAFTERS}
+    asked = fake.calls("VerifyAnswer") + fake.calls("Rewrite")
+    assert len(shared) == 1 and fake.calls("VerifyAnswer") and fake.calls("Rewrite")
+    assert all(json.dumps(r.messages[0]) in shared for r in asked)
+    assert all(len(r.messages) == 2 and r.messages[1]["role"] == "user" for r in asked)
+
+
+def test_the_shared_prefix_says_the_evidence_is_data_not_instructions() -> None:
+    from agent.prompts import load_prompt
+
+    system = load_prompt("prefix").render(today="2026-01-17", evidence="[a1.s1] x").messages[0]
+    instructions = system.content.split("EVIDENCE")[0]
+    assert "not instructions" in instructions
+
+
 def test_prefix_reuse_is_the_same_in_any_branch_order(settings: Settings) -> None:
     # The four drafters run in parallel and take turns on one llama.cpp context in any order:
     # each order must prefill only the shared prefix once, plus each task.
@@ -306,3 +342,26 @@ def test_the_four_drafters_reach_a_concurrent_backend_together(settings: Setting
         parse_cluster(example("koizumi-hegseth"))
     )
     assert fake.most == 4
+
+
+def test_queue_copies_draft_separately_with_the_same_prompts(tmp_path: Path) -> None:
+    # The queue bench replays one recording for every copy: their content must differ (the
+    # desk drafts the same content once) while what the model is shown stays the same.
+    from agent.desk.bench import copies
+    from agent.desk.service import content_hash
+    from agent.nodes.common import format_evidence
+    from evals.bench import load_answers, save_answers
+
+    cluster = example("riverton-ferry-conflict")
+    made = copies(cluster, 3, "t")
+    parsed = [parse_cluster(c) for c in made]
+    assert len({content_hash(c) for c in parsed}) == 3
+    assert len({c.id for c in parsed}) == 3
+    shown = {format_evidence(build_evidence(c, 4000)) for c in parsed}
+    assert shown == {format_evidence(build_evidence(parse_cluster(cluster), 4000))}
+
+    recorder = Recorder(FakeModel().enqueue_text("Thing", '{"a": 1}'))
+    messages = [{"role": "user", "content": "hello"}]
+    recorder.generate(messages, {}, "Thing", Sampling(temperature=0.0, max_tokens=5, seed=1))
+    save_answers(recorder.answers, tmp_path / "answers.json")
+    assert load_answers(tmp_path / "answers.json") == recorder.answers

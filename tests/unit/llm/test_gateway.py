@@ -88,6 +88,20 @@ def test_second_identical_call_is_served_from_cache_with_zero_tokens(
     assert gateway.structured(prompt(), Answer, max_tokens=99).value.name == "Other"
 
 
+class Aliased(BaseModel):
+    citations: list[str] = Field(alias="cites")
+
+
+def test_a_model_with_aliases_is_served_from_cache(tmp_path: Path, fake: FakeModel) -> None:
+    # The drafters' models read `cites` into `citations`: the cached row must read back.
+    gateway = Gateway(fake, cache=ResponseCache(tmp_path / "cache"))
+    fake.enqueue_text("Aliased", '{"cites": ["a1.s1"]}')
+    first = gateway.structured(prompt(), Aliased)
+    second = gateway.structured(prompt(), Aliased)
+    assert second.usage.cached and second.value == first.value
+    assert len(fake.requests) == 1
+
+
 def test_cache_hit_that_no_longer_validates_is_recomputed(tmp_path: Path, fake: FakeModel) -> None:
     gateway = Gateway(fake, cache=ResponseCache(tmp_path / "cache"))
     fake.enqueue(Answer(name="Kim", count=1))

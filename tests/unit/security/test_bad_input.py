@@ -6,9 +6,12 @@ from __future__ import annotations
 
 import copy
 import json
+from collections import Counter
+from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -16,7 +19,24 @@ from agent.checks.dates import find_dates
 from agent.errors import InputError
 from agent.intake.ingest import read_jsonl
 from agent.schemas import parse_cluster
+from tests.integration.reliability.table import record
 from tests.unit.desk.helpers import Harness, example_cluster
+
+SEEN: Counter[tuple[str, str]] = Counter()
+"""Examples hypothesis tried, by property and outcome (for the reliability table)."""
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _tally() -> Iterator[None]:
+    yield
+    names = {
+        "parse_cluster": "hypothesis: cluster JSON (any JSON, article-shaped)",
+        "read_jsonl": "hypothesis: JSONL feed lines",
+        "find_dates": "hypothesis: date resolution (text x publication time)",
+    }
+    for (name, outcome), n in sorted(SEEN.items()):
+        record(names[name], tried=n, outcome=outcome)
+
 
 JSON = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(),
@@ -48,7 +68,9 @@ def test_parse_cluster_accepts_or_explains(data: Any) -> None:
         cluster = parse_cluster(data)
     except InputError as error:
         assert str(error).strip()
+        SEEN["parse_cluster", "clear error"] += 1
         return
+    SEEN["parse_cluster", "parsed a valid cluster"] += 1
     assert cluster.articles and all(a.text.strip() for a in cluster.articles)
     assert all(a.url is None or a.url.startswith(("http://", "https://")) for a in cluster.articles)
 
@@ -64,8 +86,10 @@ def test_read_jsonl_accepts_or_explains(lines: list[str]) -> None:
         records = list(read_jsonl(lines, "feed.jsonl"))
     except InputError as error:
         assert "feed.jsonl" in str(error)
+        SEEN["read_jsonl", "clear error naming the file"] += 1
         return
     assert all(r is not None for r in records)
+    SEEN["read_jsonl", "records (bad ones with their line)"] += 1
 
 
 @settings(max_examples=300, deadline=None)
@@ -83,6 +107,7 @@ def test_date_resolution_never_crashes_and_gives_real_dates(
         assert parts[0].isdigit() and 1 <= len(parts) <= 3, found
         if len(parts) == 3:
             date(int(parts[0]), int(parts[1]), int(parts[2]))  # a real calendar day
+    SEEN["find_dates", "real dates, no crash"] += 1
 
 
 # ------------------------------------------------------------------ through the API
@@ -118,6 +143,13 @@ def test_bad_bodies_get_a_clear_422(harness: Harness) -> None:
         assert answer.json().get("error"), (name, answer.text[:300])
     invalid = _post(harness, raw=b'{"id": "c-bad", "articles": [{"text": "\xff\xfe bad"}]}')
     assert invalid.status_code in (400, 422), invalid.text[:200]
+    record(
+        "bad bodies: empty cluster, no articles, duplicate ids, not an object, 5000-deep "
+        "nesting, invalid UTF-8",
+        tried=len(cases) + 1,
+        outcome="4xx with an error naming what to fix",
+        jobs=harness.desk.jobs.find()[1],
+    )
 
 
 def test_odd_but_valid_clusters_make_a_story_or_a_clear_failure(harness: Harness) -> None:
@@ -139,10 +171,12 @@ def test_odd_but_valid_clusters_make_a_story_or_a_clear_failure(harness: Harness
     big["articles"][0]["text"] = (big["articles"][0]["text"] + " ") * (
         1_000_000 // len(big["articles"][0]["text"])
     )
+    outcomes: list[str] = []
     for cluster in (one, junk, future, big):
         posted = _post(harness, cluster)
         if posted.status_code != 201:
             assert posted.status_code == 422 and posted.json()["error"], posted.text[:300]
+            outcomes.append(f"{cluster['id']}: 422")
             continue
         answer = harness.client.post(
             f"/api/clusters/{cluster['id']}/drafts", headers=harness.headers()
@@ -162,6 +196,17 @@ def test_odd_but_valid_clusters_make_a_story_or_a_clear_failure(harness: Harness
             page = harness.client.get(f"/api/stories/{story['id']}", headers=harness.headers())
             assert page.status_code == 200 and "<script>x()" not in json.dumps(story["summary"])
         print(cluster["id"], outcome, job.get("reason"))
+        outcomes.append(
+            f"{cluster['id']}: {outcome}" + (f" ({job['reason']})" if job.get("reason") else "")
+        )
+    record(
+        "odd clusters: one article, HTML junk + non-English, future date, 1 MB article",
+        tried=4,
+        outcome="a story or a clear failure each",
+        note="; ".join(outcomes),
+        jobs=harness.desk.jobs.find()[1],
+        stories=len(harness.desk.jobs.find(status="needs_review")[0]),
+    )
 
 
 _ = settings.register_profile("ci", suppress_health_check=[HealthCheck.too_slow])

@@ -14,6 +14,7 @@ from agent.llm.fake import FakeModel
 from agent.llm.gateway import Gateway
 from agent.settings import Settings
 from tests.helpers import scripted
+from tests.integration.reliability.table import record
 from tests.unit.desk.helpers import example_cluster
 
 INJECTIONS = [
@@ -62,6 +63,13 @@ def test_injected_text_stays_inside_the_evidence(tmp_path: Path) -> None:
             assert not line or line.startswith("Article ") or re.match(r"\[a\d+\.s\d+\] ", line), (
                 line
             )
+    record(
+        "prompt injection in article text (4 kinds) x 4 model calls",
+        tried=len(INJECTIONS) * 4,
+        outcome="instructions and task unchanged; fake id not citable",
+        stories=2,
+        model_requests=len(clean.requests) + len(hostile.requests),
+    )
 
 
 def test_an_injected_claim_fails_the_fact_check(tmp_path: Path) -> None:
@@ -82,4 +90,11 @@ def test_an_injected_claim_fails_the_fact_check(tmp_path: Path) -> None:
         checked,
         shown,
         flagged,
+    )
+    record(
+        "an injected claim the model keeps",
+        tried=1,
+        outcome="not shown as supported: fails the fact-check, flagged",
+        stories=1,
+        model_requests=len(fake.requests),
     )

@@ -7,6 +7,7 @@ from typing import Any
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 
+from tests.integration.reliability.table import record
 from tests.unit.desk.helpers import Harness
 
 
@@ -43,3 +44,4 @@ def test_no_operation_answers_500(harness: Harness) -> None:
     print(f"schemathesis: {tried} requests over the API")
     assert tried > 50
     assert not failures, "\n".join(failures[:10])
+    record("schemathesis over the OpenAPI document", tried=tried, outcome="no 500")

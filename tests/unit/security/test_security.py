@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import re
+import socket
 import stat
 import threading
 import time
@@ -22,6 +23,7 @@ from agent.errors import InputError
 from agent.intake import ingest
 from agent.render.story import render_html
 from tests.helpers import ROOT
+from tests.integration.reliability.table import record as row
 from tests.unit.desk.helpers import Harness, csrf, example_cluster, login
 
 HOSTILE = [
@@ -54,13 +56,21 @@ def test_fetch_refuses_non_public_addresses_and_schemes(url: str) -> None:
     with pytest.raises(InputError) as error:
         ingest.fetch(url, allow_private=False)
     assert url.split("/")[0] in str(error.value) or "http" in str(error.value)
+    row(
+        "SSRF: loopback, link-local, private, 0.0.0.0, non-http scheme, no host",
+        tried=1,
+        outcome="refused with the reason",
+    )
 
 
 class _Local(BaseHTTPRequestHandler):
+    hits: list[str] = []  # noqa: RUF012 - the paths asked, across servers of one run
+
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
         return
 
     def do_GET(self) -> None:  # noqa: N802 - http.server's name
+        _Local.hits.append(self.path)
         if self.path == "/redirect-file":
             self.send_response(302)
             self.send_header("Location", "file:///etc/passwd")
@@ -103,6 +113,7 @@ def test_fetch_from_loopback_only_when_allowed(local: str, monkeypatch: pytest.M
         ingest.fetch(f"{local}/feed")
     monkeypatch.setenv("STORYDESK_FETCH_ALLOW_PRIVATE", "1")
     assert ingest.fetch(f"{local}/feed") == (b"[]", "application/json")
+    row("SSRF: loopback fetch without / with the setting", tried=2, outcome="refused, then allowed")
 
 
 def test_redirects_are_checked_again(local: str) -> None:
@@ -111,6 +122,7 @@ def test_redirects_are_checked_again(local: str) -> None:
     handler = ingest._CheckedRedirects(allow_private=False)
     with pytest.raises(InputError, match="loopback"):
         handler.redirect_request(None, None, 302, "Found", {}, "http://127.0.0.1:1/admin")
+    row("SSRF: redirect to file:// and to loopback", tried=2, outcome="refused")
 
 
 def test_fetch_has_size_and_time_limits(local: str, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -122,6 +134,83 @@ def test_fetch_has_size_and_time_limits(local: str, monkeypatch: pytest.MonkeyPa
     with pytest.raises(InputError, match="longer than"):
         ingest.fetch(f"{local}/slow", allow_private=True)
     assert time.monotonic() - started < 2.5
+    row("fetch: oversized body, trickling body", tried=2, outcome="stopped at the limit")
+
+
+def _resolver(answers: list[str], port: int, seen: list[str]) -> Any:
+    """A getaddrinfo for the made-up host `rebind.test` that answers `answers` in turn (the
+    last one from then on), as a rebinding DNS server would; other names resolve as usual."""
+    real = socket.getaddrinfo
+
+    def getaddrinfo(host: Any, *args: Any, **kwargs: Any) -> Any:
+        if host != "rebind.test":
+            return real(host, *args, **kwargs)
+        address = answers[min(len(seen), len(answers) - 1)]
+        seen.append(address)
+        return [(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP, "", (address, port))]
+
+    return getaddrinfo
+
+
+def test_dns_rebinding_is_refused_at_the_connection(
+    local: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The name resolves to a public address for the check, then to loopback: the fetch
+    connects only to an address it checked, so it refuses instead of reaching loopback."""
+    port = int(local.rsplit(":", 1)[1])
+    seen: list[str] = []
+    monkeypatch.setattr(
+        socket, "getaddrinfo", _resolver(["93.184.216.34", "127.0.0.1"], port, seen)
+    )
+    hits = len(_Local.hits)
+    with pytest.raises(InputError, match="rebind.test is 127.0.0.1, a loopback"):
+        ingest.fetch(f"http://rebind.test:{port}/feed", allow_private=False)
+    assert seen == ["93.184.216.34", "127.0.0.1"]  # the check, then the connection's own
+    assert len(_Local.hits) == hits  # the loopback server was never asked
+    row(
+        "SSRF: DNS rebinding (public for the check, loopback for the connection)",
+        tried=1,
+        outcome="refused; loopback never reached",
+    )
+
+
+def test_the_connection_goes_to_the_address_it_checked(
+    local: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A name only the guard can resolve is fetched: the connection uses the guard's answer
+    (resolved once per connection), not a second lookup of its own."""
+    port = int(local.rsplit(":", 1)[1])
+    seen: list[str] = []
+    monkeypatch.setattr(socket, "getaddrinfo", _resolver(["127.0.0.1"], port, seen))
+    hits = len(_Local.hits)
+    assert ingest.fetch(f"http://rebind.test:{port}/feed", allow_private=True)[0] == b"[]"
+    assert len(_Local.hits) == hits + 1 and seen == ["127.0.0.1", "127.0.0.1"]
+    row("fetch connects to the address it checked", tried=1, outcome="one request, pinned")
+
+
+def test_a_name_with_any_private_address_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    def both(host: Any, port: Any, *args: Any, **kwargs: Any) -> Any:
+        return [
+            (socket.AF_INET, socket.SOCK_STREAM, 6, "", ("93.184.216.34", port)),
+            (socket.AF_INET, socket.SOCK_STREAM, 6, "", ("10.0.0.5", port)),
+        ]
+
+    monkeypatch.setattr(socket, "getaddrinfo", both)
+    with pytest.raises(InputError, match="10.0.0.5, a loopback, link-local or private"):
+        ingest.fetch("http://mixed.test/feed", allow_private=False)
+    row("SSRF: a name with public and private addresses", tried=1, outcome="refused")
+
+
+def test_fetch_ignores_proxies_from_the_environment(
+    local: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A proxy would resolve the name itself, past the guard: ingest never uses one."""
+    monkeypatch.setenv("http_proxy", "http://127.0.0.1:9")  # nothing listens there
+    monkeypatch.setenv("HTTP_PROXY", "http://127.0.0.1:9")
+    assert ingest.fetch(f"{local}/feed", allow_private=True)[0] == b"[]"
+
+    # ------------------------------------------------------------------ CSRF
+    row("SSRF: an environment proxy", tried=1, outcome="ignored")
 
 
 # ------------------------------------------------------------------ CSRF
@@ -164,6 +253,12 @@ def test_every_state_changing_form_needs_the_csrf_token(harness: Harness) -> Non
         )
         assert cross.status_code == 403, (path, cross.status_code)
     assert harness.desk.jobs.find(kind="review")[1] == 0  # nothing was decided
+    row(
+        "CSRF: state-changing forms posted without the token / from another origin",
+        tried=2 * (len(posts) - 1),
+        outcome="403; no decision recorded",
+        jobs=1,
+    )
 
 
 # ------------------------------------------------------------------ XSS
@@ -188,6 +283,7 @@ def test_story_page_and_desk_pages_escape_article_text(harness: Harness) -> None
         for hostile in HOSTILE:
             assert hostile not in page, (url, hostile)
         assert "onerror=alert" not in page.replace("onerror=alert(2)&gt;", "")
+    row("XSS: hostile article text on 4 pages", tried=4 * len(HOSTILE), outcome="escaped")
 
 
 def test_rendered_story_escapes_model_output_and_never_links_javascript(
@@ -221,6 +317,11 @@ def test_rendered_story_escapes_model_output_and_never_links_javascript(
     )
     assert not web_url("javascript:alert(1)") and not web_url(" data:text/html,x")
     assert web_url("https://example.com/a")
+    row(
+        "XSS: hostile model output and javascript:/data: URLs",
+        tried=len(HOSTILE) + 3,
+        outcome="escaped; never linked",
+    )
 
 
 # ------------------------------------------------------------------ sessions, tokens, secrets
@@ -236,6 +337,7 @@ def test_sessions_are_signed_and_expire(harness: Harness, monkeypatch: pytest.Mo
     monkeypatch.setattr(auth, "SESSION_SECONDS", 0)
     time.sleep(1.1)
     assert sessions.read(cookie) is None
+    row("sessions: tampered and expired cookies", tried=2, outcome="refused")
 
 
 def test_tokens_are_compared_in_constant_time() -> None:
@@ -257,6 +359,7 @@ def test_no_secret_in_cassettes() -> None:
             found += [f"{path.name}: {m.group(0)[:12]}…" for m in key.finditer(text)]
             assert not re.search(r"(?im)^\s*-?\s*authorization:", text), path
     assert not found, found
+    row("secrets in cassettes", tried=1, outcome="none found")
 
 
 def test_data_and_cache_dirs_are_private(tmp_path: Path) -> None:
@@ -271,6 +374,7 @@ def test_data_dir_made_by_the_desk_is_private(harness: Harness) -> None:
     data = harness.desk.settings.data_dir
     for path in [data, *[p for p in data.rglob("*") if p.is_dir()]]:
         assert stat.S_IMODE(os.stat(path).st_mode) & 0o077 == 0, (path, oct(os.stat(path).st_mode))
+    row("data and cache dirs", tried=2, outcome="0700")
 
 
 def test_a_planted_pickle_row_is_never_unpickled(tmp_path: Path) -> None:
@@ -291,3 +395,4 @@ def test_a_planted_pickle_row_is_never_unpickled(tmp_path: Path) -> None:
     assert cache.get("k" * 64) is None
     cache.close()
     assert not ran.exists()
+    row("a planted pickle row in the cache", tried=1, outcome="never unpickled")
