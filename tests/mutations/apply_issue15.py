@@ -44,13 +44,13 @@ class Change:
 
 _ENUM = Edit(
     "agent/nodes/summary.py",
-    "cites: Any = list[id_enum(evidence.selected)]  # type: ignore[misc]",
-    "cites: Any = list[str]",
+    '        section="summary",\n        choices=evidence.selected,\n',
+    '        section="summary",\n',
 )
 _INDEX = Edit(
     "agent/nodes/summary.py",
-    "cites = [c for c in dict.fromkeys(item.cites) if c in index]",
-    "cites = list(dict.fromkeys(item.cites))",
+    "cites = [c for c in dict.fromkeys(item.citations) if c in index]",
+    "cites = list(dict.fromkeys(item.citations))",
 )
 _SHARES_ALL = Edit(
     "agent/checks/meter.py",
@@ -67,7 +67,7 @@ _GUARANTEES = "tests/unit/guarantees"
 CHANGES: tuple[Change, ...] = (
     Change(
         "1a-summary-ids-enum",
-        "the summary schema lets the model cite any string (no id enum)",
+        "the summary call offers no id choices (no enum in the schema)",
         (_ENUM,),
         (_GUARANTEES, "tests/unit/test_graph.py", "tests/unit/nodes"),
     ),
@@ -131,8 +131,8 @@ CHANGES: tuple[Change, ...] = (
         (
             Edit(
                 "agent/checks/claims.py",
-                'leftovers = [(s, i) for s, i, _, _, r in checked if r.verdict != "supported" and s != "title"]',
-                "leftovers: list[tuple[str, int]] = []",
+                'leftovers = [t for t, r in checked if r.verdict != "supported" and t.section != "title"]',
+                "leftovers: list[Target] = []",
             ),
         ),
         ("tests/unit/checks/test_claims.py", _GUARANTEES),
@@ -143,7 +143,7 @@ CHANGES: tuple[Change, ...] = (
         (
             Edit(
                 "agent/checks/claims.py",
-                '        if not any(_names_party(item["party"], s.text) for s in result.evidence):\n',
+                "        if not any(_names_party(target.party, s.text) for s in result.evidence):\n",
                 "        if False:\n",
             ),
         ),

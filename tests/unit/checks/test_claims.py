@@ -115,8 +115,8 @@ def test_a_source_headline_word_for_word_is_supported_by_that_headline() -> None
     a2 = evidence.article("a2")
     state = {"classification": {"title": a2.title.upper()}}  # case does not matter
     (checked,), _ = claims.run_checks(state, evidence, verifier=None)
-    section, _, _, _, result = checked
-    assert (section, result.verdict, result.note) == (
+    target, result = checked
+    assert (target.section, result.verdict, result.note) == (
         "title",
         "supported",
         "a source's own headline",
@@ -134,12 +134,12 @@ def test_the_models_verdict_settles_what_the_rules_leave_open_before_and_after_t
     def verifier(claim: str, cited: list[Any]) -> tuple[Any, str]:
         return ("supported", "") if claim == LOOSE else ("contradicted", "the model disagrees")
 
-    loose = {"text": LOOSE, "sentences": ["a2.s2"]}
+    loose = {"text": LOOSE, "citations": ["a2.s2"]}
     # Only the model can hold the loose paraphrase to its evidence: with it, nothing fails.
     assert set(claims.settle({"summary": [loose]}, evidence, verifier)) == {"flags"}
     assert set(claims.settle({"summary": [loose]}, evidence, None)) > {"flags"}
     # A wrong figure beside it falls back; the re-check after the fallback asks the model again.
-    state = {"summary": [{"text": WRONG, "sentences": ["a2.s2"]}, loose]}
+    state = {"summary": [{"text": WRONG, "citations": ["a2.s2"]}, loose]}
     update = claims.settle(state, evidence, verifier)
     assert LOOSE in [item["text"] for item in update["summary"]]
     assert WRONG not in [item["text"] for item in update["summary"]]
@@ -150,11 +150,11 @@ def test_a_party_its_cited_evidence_does_not_name_is_removed_even_if_the_words_h
     party = {
         "party": "Pentagon officials",
         "explanation": "The meeting at the Pentagon lasted about 50 minutes.",  # true, verbatim
-        "sentences": ["a2.s2"],
+        "citations": ["a2.s2"],
     }
     (checked,), _ = claims.run_checks({"who_benefited": [party]}, evidence, verifier=None)
-    assert checked[4].verdict == "unsupported"
-    assert checked[4].note == "the evidence does not name 'Pentagon officials'"
+    assert checked[1].verdict == "unsupported"
+    assert checked[1].note == "the evidence does not name 'Pentagon officials'"
     update = claims.settle({"who_benefited": [party]}, evidence, None)
     assert update["who_benefited"] == []
     assert update["section_notes"]["who_benefited"] == claims.NOT_ENOUGH_EVIDENCE["who_benefited"]
@@ -171,15 +171,15 @@ def test_the_safety_net_removes_each_leftover_by_its_own_position(
     other_wrong = "The meeting at the Pentagon lasted about 95 minutes."
     state = {
         "summary": [
-            {"text": WRONG, "sentences": ["a2.s2"]},
-            {"text": LOOSE, "sentences": ["a2.s2"]},
-            {"text": other_wrong, "sentences": ["a2.s2"]},
+            {"text": WRONG, "citations": ["a2.s2"]},
+            {"text": LOOSE, "citations": ["a2.s2"]},
+            {"text": other_wrong, "citations": ["a2.s2"]},
         ],
         "who_impacted": [
             {
                 "party": "Residents in Okinawa",
                 "explanation": "Residents in Okinawa said they were not consulted about the plans.",
-                "sentences": ["a1.s5"],
+                "citations": ["a1.s5"],
             }
         ],
     }
