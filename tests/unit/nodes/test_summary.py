@@ -5,10 +5,12 @@ from __future__ import annotations
 
 from types import SimpleNamespace
 
+from agent.llm.fake import FakeModel
 from agent.nodes.screen import build_evidence
 from agent.nodes.summary import model_lines
 from agent.schemas import parse_cluster
-from tests.helpers import example
+from agent.settings import Settings
+from tests.helpers import example, make_agent, scripted
 
 REAL = "The meeting at the Pentagon lasted about 50 minutes."
 
@@ -25,3 +27,12 @@ def test_a_cited_id_outside_the_evidence_is_dropped() -> None:
     kept, dropped = model_lines(_evidence(), items)  # type: ignore[arg-type]
     assert [(line.text, line.sentences) for line in kept] == [(REAL, ["a2.s2"])]
     assert dropped == ["Koizumi also met Vance at the White House."]
+
+
+def test_the_summary_call_offers_only_the_evidences_ids(settings: Settings) -> None:
+    fake = scripted(FakeModel())
+    make_agent(settings, fake).draft(parse_cluster(example("koizumi-hegseth")))
+    (request,) = fake.calls("SummaryDraft")
+    cites = request.schema["$defs"]["SummaryItem"]["properties"]["cites"]["items"]
+    ids = {s.id for a in _evidence().originals() for s in a.sentences}  # type: ignore[attr-defined]
+    assert cites["enum"] and set(cites["enum"]) <= ids
