@@ -129,6 +129,23 @@ class Settings(BaseSettings):
     )
     """SQLAlchemy URL of the article store; default a SQLite file in the data dir."""
 
+    db_connect_timeout: int = Field(
+        default=5,
+        ge=2,
+        le=300,
+        validation_alias=AliasChoices("STORYDESK_DB_CONNECT_TIMEOUT", "db_connect_timeout"),
+    )
+    """Seconds to open a PostgreSQL connection before giving up (libpq `connect_timeout`)."""
+
+    db_timeout: float = Field(
+        default=30.0,
+        ge=0,
+        validation_alias=AliasChoices("STORYDESK_DB_TIMEOUT", "db_timeout"),
+    )
+    """Seconds one PostgreSQL round trip may wait for the server's answer; past it the
+    connection is dropped and the operation fails (a job is retried, the API answers 503).
+    Migrations are not bounded. 0 waits as long as it takes."""
+
     queue_url: str | None = Field(
         default=None, validation_alias=AliasChoices("STORYDESK_QUEUE_URL", "queue_url")
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
@@ -13,6 +14,8 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, Field
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import TimeoutError as SQLAlchemyTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from agent.desk.auth import AuthError, LoginRequired, Sessions, bearer_user
@@ -74,6 +77,31 @@ Admin = Annotated[UserRecord, Depends(_need("admin"))]
 
 def _page(limit: int, offset: int, total: int, items: list[Any]) -> dict[str, Any]:
     return {"items": items, "total": total, "limit": limit, "offset": offset}
+
+
+log = logging.getLogger(__name__)
+
+DATABASE_RETRY_AFTER_SECONDS = 5
+DATABASE_AWAY = (
+    f"the database is not reachable; retry in a few seconds (Retry-After: "
+    f"{DATABASE_RETRY_AFTER_SECONDS} s). Nothing of this request was saved."
+)
+
+
+def _database_errors() -> list[type[Exception]]:
+    """The errors that mean the database is away, not that the request was wrong: SQLAlchemy's
+    operational errors and pool timeouts, and psycopg's own (the checkpointer's pool)."""
+    kinds: list[type[Exception]] = [OperationalError, SQLAlchemyTimeout]
+    try:
+        import psycopg
+    except ImportError:
+        return kinds
+    return [*kinds, psycopg.OperationalError]
+
+
+def _first_line(error: Exception) -> str:
+    text = str(getattr(error, "orig", None) or error).strip()
+    return text.splitlines()[0] if text else type(error).__name__
 
 
 def create_app(settings: Settings, desk_settings: DeskSettings | None = None) -> FastAPI:
@@ -138,6 +166,29 @@ def create_app(settings: Settings, desk_settings: DeskSettings | None = None) ->
         from agent.desk.pages import error_page
 
         return error_page(request, status, str(error))
+
+    async def _database_away(request: Request, error: Exception) -> Response:
+        # The database stopped answering or refused the connection: nothing was committed
+        # (a request's writes are one transaction), so the client may simply try again.
+        log.warning(
+            "%s %s: the database is not reachable (%s)",
+            request.method,
+            request.url.path,
+            _first_line(error),
+        )
+        headers = {"Retry-After": str(DATABASE_RETRY_AFTER_SECONDS)}
+        if request.url.path.startswith("/api/"):
+            return JSONResponse(
+                {"error": DATABASE_AWAY, "status": 503}, status_code=503, headers=headers
+            )
+        from agent.desk.pages import error_page
+
+        page = error_page(request, 503, DATABASE_AWAY)
+        page.headers.update(headers)
+        return page
+
+    for kind in _database_errors():
+        app.add_exception_handler(kind, _database_away)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(request: Request, error: StarletteHTTPException) -> Response:

@@ -14,7 +14,7 @@ from agent.desk.config import DeskSettings
 from agent.errors import ConfigError
 from agent.schemas import Story
 from agent.settings import Settings
-from agent.store.db import make_engine, migrate
+from agent.store.db import make_engine, migrate, pg_pool_options
 from agent.store.jobs import Jobs
 from agent.store.users import Users
 
@@ -64,7 +64,7 @@ class Desk:
                     f"cannot create the data dir {settings.data_dir} ({error.strerror}); set "
                     "STORYDESK_DATA_DIR to a writable folder"
                 ) from None
-        engine = make_engine(settings.db_url)
+        engine = make_engine(settings.db_url, settings)
         migrate(engine)
         return cls(settings, desk or DeskSettings(), engine, Jobs(engine), Users(engine))
 
@@ -112,9 +112,18 @@ def make_checkpointer(settings: Settings) -> Any:
         # A pool, not one connection: a connection the server dropped (a restart, a network
         # cut) is checked on the way out and replaced, so the worker carries on once the
         # database is back instead of failing every job on a closed connection.
+        # Bounded like the store's connections: a frozen server fails the step in seconds.
+        bounded = pg_pool_options(settings)
         pool: ConnectionPool[Any] = ConnectionPool(
             plain,
-            kwargs={"autocommit": True, "prepare_threshold": 0, "row_factory": dict_row},
+            connection_class=bounded["connection_class"],
+            kwargs={
+                **bounded["kwargs"],
+                "autocommit": True,
+                "prepare_threshold": 0,
+                "row_factory": dict_row,
+            },
+            configure=bounded["configure"],
             min_size=1,
             max_size=4,
             check=ConnectionPool.check_connection,

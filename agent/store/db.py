@@ -32,8 +32,12 @@ def engine_url(url: str) -> str:
     return url
 
 
-def make_engine(url: str) -> Engine:
-    """Create an engine for a store URL (creating the SQLite file's directory if needed)."""
+def make_engine(url: str, settings: Settings | None = None) -> Engine:
+    """Create an engine for a store URL (creating the SQLite file's directory if needed).
+
+    PostgreSQL connections are bounded by the settings' `db_connect_timeout` and `db_timeout`
+    (their defaults when no settings are given): a server that stops answering fails the
+    operation in seconds instead of hanging it (`agent.store.pgconn`)."""
     try:
         parsed = make_url(engine_url(url))
     except ArgumentError:
@@ -67,7 +71,38 @@ def make_engine(url: str) -> Engine:
         raise ConfigError(f"cannot use the database URL {url!r}: {error}") from None
     if backend == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
+    elif parsed.get_driver_name() == "psycopg":
+        _bound_connections(engine, settings or Settings())
     return engine
+
+
+def _bound_connections(engine: Engine, settings: Settings) -> None:
+    from agent.store.pgconn import BoundedConnection, libpq_params
+
+    params = libpq_params(settings.db_connect_timeout, settings.db_timeout)
+
+    def connect(_dialect: Any, _record: Any, cargs: Any, cparams: dict[str, Any]) -> Any:
+        # Parameters in the URL win over the settings.
+        connection = BoundedConnection.connect(*cargs, **{**params, **cparams})
+        connection.query_timeout = settings.db_timeout or None
+        return connection
+
+    event.listen(engine, "do_connect", connect)
+
+
+def pg_pool_options(settings: Settings) -> dict[str, Any]:
+    """What a psycopg pool needs to open connections bounded like the store's: its
+    `connection_class`, the libpq parameters to add to its `kwargs`, and a `configure`."""
+    from agent.store.pgconn import BoundedConnection, libpq_params
+
+    def configure(connection: Any) -> None:
+        connection.query_timeout = settings.db_timeout or None
+
+    return {
+        "connection_class": BoundedConnection,
+        "kwargs": libpq_params(settings.db_connect_timeout, settings.db_timeout),
+        "configure": configure,
+    }
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -115,12 +150,21 @@ def migrate(engine: Engine, revision: str = "head") -> None:
             return
         config = alembic_config(engine)
         with engine.begin() as connection:
-            if connection.dialect.name == "postgresql":
-                connection.execute(
-                    text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_MIGRATION_LOCK}
-                )
-            config.attributes["connection"] = connection
-            command.upgrade(config, revision)
+            # A migration may rightly run long (an index over a big table): unbounded.
+            raw: Any = connection.connection.dbapi_connection
+            bound = getattr(raw, "query_timeout", None)
+            if bound:
+                raw.query_timeout = None
+            try:
+                if connection.dialect.name == "postgresql":
+                    connection.execute(
+                        text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_MIGRATION_LOCK}
+                    )
+                config.attributes["connection"] = connection
+                command.upgrade(config, revision)
+            finally:
+                if bound:
+                    raw.query_timeout = bound
     except OperationalError as error:
         reason = str(error.orig).strip().splitlines()[0] if error.orig else str(error)
         raise ConfigError(
@@ -133,7 +177,7 @@ def migrate(engine: Engine, revision: str = "head") -> None:
 
 def open_store(settings: Settings) -> Store:
     """Open the store named by the settings, creating or upgrading its tables first."""
-    engine = make_engine(settings.db_url)
+    engine = make_engine(settings.db_url, settings)
     migrate(engine)
     return Store(engine)
 
