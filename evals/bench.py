@@ -487,24 +487,24 @@ def single_prompt_story(agent: Any, local: LocalBackend, cluster: dict[str, Any]
     parsed = parse_cluster(cluster)
     context = agent.context()
     evidence = build_evidence(parsed, evidence_budget(context))
-    cites: Any = list[id_enum(evidence.selected)]  # type: ignore[misc]
+    citations: Any = list[id_enum(evidence.selected)]  # type: ignore[misc]
     date_pattern = r"^[0-9]{4}(-[0-9]{2}(-[0-9]{2})?)?$"
     sentence = create_model(
         "SingleSentence",
-        cites=(cites, Field(min_length=1, max_length=3)),
+        citations=(citations, Field(min_length=1, max_length=3)),
         text=(str, Field(min_length=1, max_length=320)),
     )
     event = create_model(
         "SingleEvent",
         date=(str, Field(pattern=date_pattern)),
         event=(str, Field(min_length=1, max_length=320)),
-        cites=(cites, Field(min_length=1, max_length=3)),
+        citations=(citations, Field(min_length=1, max_length=3)),
     )
     party = create_model(
         "SingleParty",
         party=(str, Field(max_length=80)),
         explanation=(str, Field(min_length=1, max_length=320)),
-        cites=(cites, Field(min_length=1, max_length=3)),
+        citations=(citations, Field(min_length=1, max_length=3)),
     )
     category: Any = Literal[CATEGORIES]
     sentiment: Any = Sentiment
@@ -551,22 +551,22 @@ def single_prompt_story(agent: Any, local: LocalBackend, cluster: dict[str, Any]
             "category": value.category,
             "sentiment": value.sentiment,
         },
-        "summary": [{"text": s.text, "citations": list(s.cites)} for s in value.summary],
+        "summary": [{"text": s.text, "citations": list(s.citations)} for s in value.summary],
         "timeline": [
             {
                 "date": e.date,
                 "precision": precision_of(e.date),
                 "event": e.event,
-                "citations": list(e.cites),
+                "citations": list(e.citations),
             }
             for e in value.timeline
         ],
         "who_benefited": [
-            {"party": p.party, "explanation": p.explanation, "citations": list(p.cites)}
+            {"party": p.party, "explanation": p.explanation, "citations": list(p.citations)}
             for p in value.who_benefited
         ],
         "who_impacted": [
-            {"party": p.party, "explanation": p.explanation, "citations": list(p.cites)}
+            {"party": p.party, "explanation": p.explanation, "citations": list(p.citations)}
             for p in value.who_impacted
         ],
     }

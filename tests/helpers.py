@@ -62,15 +62,15 @@ def scripted(
             if summary is not None
             else [
                 {
-                    "cites": ["a2.s1"],
+                    "citations": ["a2.s1"],
                     "text": "Japanese Defense Minister Shinjiro Koizumi and U.S. Defense Secretary Pete Hegseth agreed on Thursday to boost the deterrence and response capabilities of the two countries' alliance.",
                 },
                 {
-                    "cites": ["a2.s2"],
+                    "citations": ["a2.s2"],
                     "text": "The meeting at the Pentagon lasted about 50 minutes.",
                 },
                 {
-                    "cites": ["a4.s1"],
+                    "citations": ["a4.s1"],
                     "text": "Koizumi also met Vice President JD Vance at the White House on Thursday, Japan's Defence Ministry said.",
                 },
             ]
@@ -93,15 +93,15 @@ def scripted(
             "benefited": [
                 {
                     "party": "Defence manufacturers",
-                    "cites": ["a5.s4"],
-                    "how": "Defence manufacturers involved in the SM-3 programme could see larger orders, analysts said.",
+                    "citations": ["a5.s4"],
+                    "explanation": "Defence manufacturers involved in the SM-3 programme could see larger orders, analysts said.",
                 }
             ],
             "impacted": [
                 {
                     "party": "Residents in Okinawa",
-                    "cites": ["a1.s5"],
-                    "how": "Residents in Okinawa said they were not consulted about the plans.",
+                    "citations": ["a1.s5"],
+                    "explanation": "Residents in Okinawa said they were not consulted about the plans.",
                 }
             ],
         },

@@ -265,8 +265,8 @@ class Gateway:
         assert value is not None  # the loop ends with a value or raises
         usage = spent()
         if self.cache is not None:
-            # By alias: a hit is read back with model_validate, which takes the aliases (the
-            # drafters' `cites`), so a redraft is served from the cache.
+            # By alias: a hit is read back with model_validate, which takes an output model's
+            # aliases where it has any, so a redraft is served from the cache.
             self.cache.set(key, {"value": value.model_dump(mode="json", by_alias=True)})
         self.totals.add(usage)
         return LLMResult(value, usage, prompt)

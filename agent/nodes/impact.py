@@ -1,4 +1,4 @@
-"""assess_impact: who benefited and who is impacted, each with how and citations."""
+"""assess_impact: who benefited and who is impacted, each with an explanation and citations."""
 
 from __future__ import annotations
 
@@ -21,12 +21,11 @@ from agent.state import CallRecord, StoryState
 
 
 class PartyItem(BaseModel):
-    # A party the model names. `cites` and `how` are the prompt's words for the party's
-    # citations and explanation (renaming them changes what the model is asked, and so the
-    # recorded cassettes).
+    # A party the model names. The field names are the Story's (and the prompt's): renaming
+    # one changes what the model is asked, and so the recorded cassettes.
     party: str = Field(min_length=2, max_length=80)
-    citations: list[Choice] = Field(alias="cites", min_length=1, max_length=3)
-    explanation: str = Field(alias="how", min_length=1, max_length=280)
+    citations: list[Choice] = Field(min_length=1, max_length=3)
+    explanation: str = Field(min_length=1, max_length=280)
 
 
 class ImpactDraft(BaseModel):
@@ -40,7 +39,7 @@ def _parties(
     items: list[PartyItem],
     section: Literal["who_benefited", "who_impacted"],
 ) -> tuple[list[DraftParty], list[FlagData]]:
-    """The model's parties named in a sentence they cite (the fact-check then holds the how)."""
+    """Parties named in a sentence they cite (the fact-check then holds their explanation)."""
     index = evidence.sentence_index()
     parties: list[DraftParty] = []
     flags: list[FlagData] = []

@@ -21,9 +21,9 @@ MAX_SENTENCES = 5
 
 class SummaryItem(BaseModel):
     # One sentence the model drafts: the evidence sentence ids first (chosen), then the text.
-    # `cites` is the prompt's word for the item's citations (renaming it changes what the model
-    # is asked, and so the recorded cassettes).
-    citations: list[Choice] = Field(alias="cites", min_length=1, max_length=3)
+    # The field names are the Story's (and the prompt's): renaming one changes what the model
+    # is asked, and so the recorded cassettes.
+    citations: list[Choice] = Field(min_length=1, max_length=3)
     text: str = Field(min_length=1, max_length=320)
 
 

@@ -82,7 +82,7 @@ def test_provenance_records_prompts_tokens_and_thread(settings: Settings) -> Non
 
 
 def test_wrong_figure_is_revised_then_falls_back_within_the_bound(settings: Settings) -> None:
-    bad = [{"cites": ["a2.s2"], "text": "The meeting at the Pentagon lasted about 90 minutes."}]
+    bad = [{"citations": ["a2.s2"], "text": "The meeting at the Pentagon lasted about 90 minutes."}]
     fake = scripted(
         FakeModel(), summary=bad, rewrite="The meeting at the Pentagon lasted about 95 minutes."
     )
@@ -98,7 +98,7 @@ def test_wrong_figure_is_revised_then_falls_back_within_the_bound(settings: Sett
 def test_no_revise_when_the_bound_is_zero(settings: Settings) -> None:
     bad = [
         {
-            "cites": ["a2.s2"],
+            "citations": ["a2.s2"],
             "text": "The meeting lasted about 90 minutes, officials said at the Pentagon.",
         }
     ]
@@ -109,7 +109,7 @@ def test_no_revise_when_the_bound_is_zero(settings: Settings) -> None:
 
 
 def test_revised_claim_that_passes_is_kept(settings: Settings) -> None:
-    bad = [{"cites": ["a2.s2"], "text": "The meeting at the Pentagon lasted about 90 minutes."}]
+    bad = [{"citations": ["a2.s2"], "text": "The meeting at the Pentagon lasted about 90 minutes."}]
     fixed = "The Pentagon meeting lasted about 50 minutes."
     fake = scripted(FakeModel(), summary=bad, rewrite=fixed)
     story = draft(settings, fake, max_revisions=1)
@@ -124,8 +124,8 @@ def test_unsupported_party_is_removed_and_said(settings: Settings) -> None:
             "benefited": [
                 {
                     "party": "Tesla shareholders",
-                    "cites": ["a2.s1"],
-                    "how": "Tesla shareholders gained from higher car sales in Europe.",
+                    "citations": ["a2.s1"],
+                    "explanation": "Tesla shareholders gained from higher car sales in Europe.",
                 }
             ],
             "impacted": [],
@@ -194,7 +194,7 @@ def test_conflicting_sources_are_reported(settings: Settings) -> None:
     fake = ferry_model(
         [
             {
-                "cites": ["f1.s1"],
+                "citations": ["f1.s1"],
                 "text": "At least 12 people were killed when a passenger ferry capsized in the Riverton estuary on Friday, the regional coastguard said.",
             }
         ]
@@ -232,7 +232,7 @@ def test_mixed_cluster_is_refused_with_the_split(settings: Settings) -> None:
 
 @pytest.mark.parametrize(("verdicts", "asked"), [("on", True), ("off", False), ("auto", False)])
 def test_model_verdicts_setting(settings: Settings, verdicts: str, asked: bool) -> None:
-    loose = [{"cites": ["a2.s2"], "text": "Koizumi and Hegseth spoke for roughly fifty minutes."}]
+    loose = [{"citations": ["a2.s2"], "text": "Koizumi and Hegseth spoke for roughly fifty minutes."}]
     fake = scripted(FakeModel(), summary=loose, verdict="supported", rewrite=loose[0]["text"])
     story = draft(settings, fake, model_verdicts=verdicts, max_revisions=0)
     assert bool(fake.calls("VerifyAnswer")) is asked
@@ -248,11 +248,11 @@ def test_flags_point_at_the_items_they_concern(settings: Settings) -> None:
     fake = ferry_model(
         [
             {
-                "cites": ["f1.s1"],
+                "citations": ["f1.s1"],
                 "text": "At least 20 people were killed when a ferry capsized on Friday, the coastguard said.",
             },
             {
-                "cites": ["f3.s2"],
+                "citations": ["f3.s2"],
                 "text": "The ferry, operated by Estuary Lines, was carrying 86 passengers.",
             },
         ]

@@ -31,7 +31,7 @@ def test_a_claim_that_still_fails_is_removed_and_flagged(
 ) -> None:
     if broken_fallback:
         monkeypatch.setattr(claims, "fallback", _fixes_nothing)
-    summary = [{"cites": ["a2.s2"], "text": WRONG}, {"cites": ["a4.s1"], "text": RIGHT}]
+    summary = [{"citations": ["a2.s2"], "text": WRONG}, {"citations": ["a4.s1"], "text": RIGHT}]
     fake = scripted(FakeModel(), summary=summary)
     story = make_agent(settings, fake, max_revisions=0).draft(
         parse_cluster(example("koizumi-hegseth"))

@@ -110,8 +110,8 @@ def test_revise_and_verify_follow_the_drafters_prefix(settings: Settings) -> Non
     from agent.api import StoryAgent
 
     summary = [
-        {"cites": ["a2.s2"], "text": "Koizumi and Hegseth spoke for roughly fifty minutes."},
-        {"cites": ["a2.s2"], "text": "The meeting at the Pentagon lasted about 90 minutes."},
+        {"citations": ["a2.s2"], "text": "Koizumi and Hegseth spoke for roughly fifty minutes."},
+        {"citations": ["a2.s2"], "text": "The meeting at the Pentagon lasted about 90 minutes."},
     ]
     fake = scripted(
         FakeModel(),

@@ -43,10 +43,10 @@ def _draft(settings: Settings, fake: FakeModel, cluster: Cluster | None = None) 
 def test_a_citation_to_a_missing_id_never_reaches_the_story(settings: Settings) -> None:
     # A model that is not held to the real ids cites `zz9` (no such article) beside real prose.
     summary = [
-        {"cites": ["zz9"], "text": REAL},
-        {"cites": ["zz9"], "text": "The meeting at the Pentagon lasted about 50 minutes."},
+        {"citations": ["zz9"], "text": REAL},
+        {"citations": ["zz9"], "text": "The meeting at the Pentagon lasted about 50 minutes."},
         {
-            "cites": ["a4.s1", "zz9"],
+            "citations": ["a4.s1", "zz9"],
             "text": "Koizumi also met Vice President JD Vance at the White House on Thursday, Japan's Defence Ministry said.",
         },
     ]
@@ -86,7 +86,7 @@ _BOGUS_IDS = ["zz9", "a9.s1", "a1.s99", "a3.s1", "", "a1"]
 def test_every_citation_in_any_story_is_an_id_of_its_cluster(
     settings: Settings, drafted: list[tuple[list[str], str]]
 ) -> None:
-    summary = [{"cites": cites, "text": text} for cites, text in drafted]
+    summary = [{"citations": cites, "text": text} for cites, text in drafted]
     story = _draft(settings, scripted(FakeModel(), summary=summary))
     cluster_ids = {a.id for a in parse_cluster(example("koizumi-hegseth")).articles}
     assert _cited(story) <= cluster_ids
@@ -120,8 +120,8 @@ def test_a_party_its_evidence_does_not_name_is_removed(settings: Settings) -> No
             "benefited": [
                 {
                     "party": "Fishermen",
-                    "cites": ["a2.s2"],
-                    "how": "The meeting at the Pentagon lasted about 50 minutes.",
+                    "citations": ["a2.s2"],
+                    "explanation": "The meeting at the Pentagon lasted about 50 minutes.",
                 }
             ],
             "impacted": [],

@@ -20,7 +20,7 @@ def _literal_summary(ids: list[str]) -> type[BaseModel]:
     one_of: Any = Literal.__getitem__(tuple(ids))
     item: Any = create_model(
         "SummaryItem",
-        cites=(list[one_of], Field(min_length=1, max_length=3)),
+        citations=(list[one_of], Field(min_length=1, max_length=3)),
         text=(str, Field(min_length=1, max_length=320)),
     )
     return create_model("SummaryDraft", sentences=(list[item], Field(min_length=1, max_length=5)))
@@ -33,7 +33,7 @@ def test_the_schema_names_the_ids_as_a_literal_of_them_would(ids: list[str]) -> 
 
 def test_every_choice_field_of_the_drafts_is_limited() -> None:
     impact = output_schema(ImpactDraft, ["a1.s1", "a2.s3"])
-    assert impact["$defs"]["PartyItem"]["properties"]["cites"]["items"]["enum"] == [
+    assert impact["$defs"]["PartyItem"]["properties"]["citations"]["items"]["enum"] == [
         "a1.s1",
         "a2.s3",
     ]
@@ -43,7 +43,7 @@ def test_every_choice_field_of_the_drafts_is_limited() -> None:
 
 
 def test_an_id_outside_the_choices_fails_as_a_literal_does() -> None:
-    answer = {"sentences": [{"cites": ["a1.s1", "zz9"], "text": "Text."}]}
+    answer = {"sentences": [{"citations": ["a1.s1", "zz9"], "text": "Text."}]}
     with pytest.raises(ValidationError) as static:
         SummaryDraft.model_validate(answer, context={"choices": ["a1.s1", "a2.s3"]})
     with pytest.raises(ValidationError) as literal:
@@ -52,7 +52,7 @@ def test_an_id_outside_the_choices_fails_as_a_literal_does() -> None:
         (e["loc"], e["msg"]) for e in literal.value.errors()
     ]
     ok = SummaryDraft.model_validate(
-        {"sentences": [{"cites": ["a2.s3"], "text": "Text."}]}, context={"choices": ["a2.s3"]}
+        {"sentences": [{"citations": ["a2.s3"], "text": "Text."}]}, context={"choices": ["a2.s3"]}
     )
     assert ok.sentences[0].citations == ["a2.s3"]
 

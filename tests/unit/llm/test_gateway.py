@@ -93,7 +93,7 @@ class Aliased(BaseModel):
 
 
 def test_a_model_with_aliases_is_served_from_cache(tmp_path: Path, fake: FakeModel) -> None:
-    # The drafters' models read `cites` into `citations`: the cached row must read back.
+    # An output model read by alias (`cites` into `citations`): the cached row must read back.
     gateway = Gateway(fake, cache=ResponseCache(tmp_path / "cache"))
     fake.enqueue_text("Aliased", '{"cites": ["a1.s1"]}')
     first = gateway.structured(prompt(), Aliased)

@@ -75,8 +75,8 @@ def test_injected_text_stays_inside_the_evidence(tmp_path: Path) -> None:
 def test_an_injected_claim_fails_the_fact_check(tmp_path: Path) -> None:
     claim = "The two countries signed a nuclear treaty on Thursday."
     summary = [
-        {"cites": ["a2.s1"], "text": claim},
-        {"cites": ["a2.s2"], "text": "The meeting at the Pentagon lasted about 50 minutes."},
+        {"citations": ["a2.s1"], "text": claim},
+        {"citations": ["a2.s2"], "text": "The meeting at the Pentagon lasted about 50 minutes."},
     ]
     # The model follows the injection and keeps the claim even when asked to revise it.
     story, fake = _draft(
