@@ -746,6 +746,13 @@ def _child_main(argv: list[str]) -> int:
     peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     out = {
         "draft_seconds": run.wall_seconds,
+        # CPU time, the model's share and the call count tell a slower draft from a busier
+        # machine: a ratio of wall times alone moves with the load on shared cores.
+        "draft_cpu_seconds": run.cpu_seconds,
+        "model_seconds": run.model_seconds,
+        "prefill_seconds": sum(t.prefill_seconds for t in run.traces),
+        "decode_seconds": sum(t.decode_seconds for t in run.traces),
+        "loadavg": _loadavg(),
         "prompt_tokens": run.prompt_tokens,
         "prefilled_tokens": run.prefilled_tokens,
         "completion_tokens": run.completion_tokens,
@@ -1055,7 +1062,12 @@ def format_table(out: dict[str, Any]) -> str:
     for g in out.get("growth") or []:
         if g.get("ok"):
             lines.append(
-                f"growth {g['size']:>3} articles: draft {g['draft_seconds']:.1f} s, prompt "
+                f"growth {g['size']:>3} articles: draft {g['draft_seconds']:.1f} s "
+                f"({g.get('draft_cpu_seconds', 0.0):.1f} s CPU; model "
+                f"{g.get('model_seconds', 0.0):.1f} s: "
+                f"prefill {g.get('prefill_seconds', 0.0):.1f}, "
+                f"decode {g.get('decode_seconds', 0.0):.1f}; {g.get('calls', '?')} calls; load "
+                f"{g.get('loadavg', 0.0):.1f}), prompt "
                 f"{g['prompt_tokens']}, prefilled {g['prefilled_tokens']}, completion "
                 f"{g['completion_tokens']}, largest prompt {g['max_prompt_tokens']} of "
                 f"n_ctx {g['n_ctx']}, peak RSS {g['peak_rss_mib']:.0f} MiB"
