@@ -33,6 +33,6 @@ def test_the_summary_call_offers_only_the_evidences_ids(settings: Settings) -> N
     fake = scripted(FakeModel())
     make_agent(settings, fake).draft(parse_cluster(example("koizumi-hegseth")))
     (request,) = fake.calls("SummaryDraft")
-    cites = request.schema["$defs"]["SummaryItem"]["properties"]["cites"]["items"]
+    cites = request.schema["$defs"]["SummaryItem"]["properties"]["citations"]["items"]
     ids = {s.id for a in _evidence().originals() for s in a.sentences}  # type: ignore[attr-defined]
     assert cites["enum"] and set(cites["enum"]) <= ids
