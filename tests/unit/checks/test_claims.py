@@ -269,6 +269,15 @@ def test_a_failing_sentence_without_known_citations_takes_the_closest_sentence_o
             }
         ]
         assert flags == []
+    # Uncited, it takes the one sentence that matches it best (f3.s2 has its content words;
+    # f2.s5 shares more small words such as "said" and "it", and does not stand in).
+    drafted = (
+        "Estuary Lines said the ferry was cooperating when the coastguard said it was carrying "
+        "passengers from the harbour"
+    )
+    checked = [(Target("summary", 0, drafted, []), _fails())]
+    fixes, _ = claims.fallback({"summary": [{"text": drafted, "citations": []}]}, checked, evidence)
+    assert [(i["text"], i["citations"]) for i in fixes["summary"]] == [(text["f3.s2"], ["f3.s2"])]
 
 
 def test_a_fallback_adds_its_note_to_the_notes_an_item_already_carries() -> None:
@@ -348,6 +357,22 @@ def test_of_two_failing_copies_of_one_sentence_the_story_keeps_one() -> None:
     assert flags[0]["message"].endswith("(its evidence is already in the story)")
 
 
+def test_of_two_failing_copies_of_one_event_the_timeline_keeps_one() -> None:
+    evidence = _riverton()
+    text = _texts(evidence)
+    event = {"date": "2026-03-09", "precision": "day", "event": text["f3.s4"], "citations": []}
+    checked = [
+        (Target("timeline", n, text["f3.s4"], [], date="2026-03-09"), _fails("the model disagrees"))
+        for n in (0, 1)
+    ]
+    fixes, flags = claims.fallback({"timeline": [dict(event), dict(event)]}, checked, evidence)
+    assert fixes["timeline"] == [
+        {**event, "citations": ["f3.s4"], "notes": _stands_in("contradicted: the model disagrees")}
+    ]
+    assert [(f["kind"], f["section"]) for f in flags] == [("removed", "timeline")]
+    assert flags[0]["message"].endswith("(its evidence is already in the story)")
+
+
 def test_a_failing_event_is_replaced_only_by_a_sentence_giving_its_date() -> None:
     evidence = _riverton()
     text = _texts(evidence)
@@ -385,12 +410,23 @@ def test_a_failing_event_no_sentence_dates_is_removed_and_flagged() -> None:
     # The investigation opens on Monday 9 March; no sentence dates anything to the 10th.
     drafted = "The safety board opened an investigation."
     wrong = {"date": "2026-03-10", "precision": "day", "event": drafted, "citations": ["f3.s4"]}
+    # An event after it still falls back (to the sentence dating the capsizing).
+    later = {
+        "date": "2026-03-06",
+        "precision": "day",
+        "event": "The ferry sank.",
+        "citations": ["f2.s2", "f1.s1"],
+    }
     checked = [
         (Target("timeline", 0, drafted, ["f3.s4"], date="2026-03-10"), _fails("no such date")),
         (Target("timeline", 1, kept["event"], ["f3.s4"], date="2026-03-09"), _passes()),
+        (Target("timeline", 2, "The ferry sank.", later["citations"], date="2026-03-06"), _fails()),
     ]
-    fixes, flags = claims.fallback({"timeline": [wrong, kept]}, checked, evidence)
-    assert fixes["timeline"] == [kept]
+    fixes, flags = claims.fallback({"timeline": [wrong, kept, later]}, checked, evidence)
+    assert fixes["timeline"][0] == kept
+    assert [(e["date"], e["event"], e["citations"]) for e in fixes["timeline"][1:]] == [
+        ("2026-03-06", text["f1.s1"], ["f1.s1"])
+    ]
     assert flags == [
         {
             "kind": "removed",
@@ -514,10 +550,15 @@ def test_a_failing_headline_gives_way_to_the_fallback_headline_and_keeps_its_lab
     evidence = _riverton()
     drafted = "Ferry tragedy shocks the nation"
     classification = {"title": drafted, "category": "General", "sentiment": "negative"}
-    drafts: Any = {"classification": classification, "summary": []}
-    fixes, flags = claims.fallback(
-        drafts, [(Target("title", 0, drafted), _fails("loaded", "unsupported"))], evidence
-    )
+    text = _texts(evidence)
+    wrong = {"text": "Rescue boats reached the ferry after 20 minutes.", "citations": ["f1.s3"]}
+    drafts: Any = {"classification": classification, "summary": [wrong]}
+    checked = [
+        (Target("title", 0, drafted), _fails("loaded", "unsupported")),
+        (Target("summary", 0, wrong["text"], ["f1.s3"]), _fails()),  # still falls back after
+    ]
+    fixes, flags = claims.fallback(drafts, checked, evidence)
+    assert [(i["text"], i["citations"]) for i in fixes["summary"]] == [(text["f1.s3"], ["f1.s3"])]
     assert claims.fallback_title(evidence) == "A passenger ferry capsized in the Riverton estuary"
     assert fixes["classification"] == {
         "title": "A passenger ferry capsized in the Riverton estuary",
