@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import json
 from collections.abc import Mapping
 from typing import Any
 
@@ -622,3 +623,52 @@ def test_the_fallback_returns_every_section_and_only_the_sections() -> None:
     fixes, flags = claims.fallback({}, [], evidence)
     assert fixes == {"summary": [], "timeline": [], "who_benefited": [], "who_impacted": []}
     assert flags == []
+
+
+def test_settle_returns_every_section_as_settled_and_the_fallback_headline(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A headline that still fails after its fallback stays (a story needs one), flagged once as
+    a fallback, never removed; every section comes back as settled, the fact-check as JSON."""
+    evidence = _riverton()
+    text = _texts(evidence)
+    loaded = "Ferry tragedy shocks the nation"
+    monkeypatch.setattr(claims, "fallback_title", lambda evidence: loaded)
+    event = {
+        "date": "2026-03-09",
+        "precision": "day",
+        "event": text["f3.s4"],
+        "citations": ["f3.s4"],
+    }
+    mayor = {"party": "Mayor Helen Brandt", "explanation": text["f2.s4"], "citations": ["f2.s4"]}
+    operator = {
+        "party": "Estuary Lines",
+        "explanation": "The operator lost its licence.",
+        "citations": ["f1.s5"],
+    }
+    state: Any = {
+        "classification": {"title": loaded, "category": "General", "sentiment": "negative"},
+        "summary": [{"text": text["f1.s2"], "citations": ["f1.s2"]}],
+        "timeline": [event],
+        "who_benefited": [mayor],
+        "who_impacted": [operator],
+    }
+    update = claims.settle(state, evidence, verifier=None)
+    assert update["classification"] == state["classification"]
+    assert update["summary"] == state["summary"]
+    assert update["timeline"] == [event]
+    assert update["who_benefited"] == [mayor]
+    (impacted,) = update["who_impacted"]
+    assert (impacted["party"], impacted["explanation"], impacted["citations"]) == (
+        "Estuary Lines",
+        text["f1.s5"],
+        ["f1.s5"],
+    )
+    assert [n["kind"] for n in impacted["notes"]] == ["fallback"]
+    assert update["section_notes"] == {}
+    title_flags = [f for f in update["flags"] if f["section"] == "title"]
+    assert [f["kind"] for f in title_flags] == ["fallback"]
+    assert not any(f["kind"] == "removed" for f in update["flags"])
+    title_claim = update["fact_check"]["claims"][0]
+    assert (title_claim["section"], title_claim["verdict"]) == ("title", "unsupported")
+    assert json.loads(json.dumps(update["fact_check"])) == update["fact_check"]
