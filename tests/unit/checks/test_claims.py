@@ -672,3 +672,41 @@ def test_settle_returns_every_section_as_settled_and_the_fallback_headline(
     title_claim = update["fact_check"]["claims"][0]
     assert (title_claim["section"], title_claim["verdict"]) == ("title", "unsupported")
     assert json.loads(json.dumps(update["fact_check"])) == update["fact_check"]
+
+
+def test_a_verdict_the_model_gave_is_not_remembered_for_the_next_check() -> None:
+    """Only a rules-only verdict is a function of claim and evidence; the model is asked again."""
+    evidence = _koizumi()
+    state: Any = {"summary": [{"text": LOOSE, "citations": ["a2.s2"]}]}
+    asked: list[str] = []
+
+    def judge(verdict: Any) -> Any:
+        def verifier(claim: str, cited: list[Any]) -> tuple[Any, str]:
+            asked.append(verdict)
+            return verdict, f"the model says {verdict}"
+
+        return verifier
+
+    (first,), _ = claims.run_checks(state, evidence, judge("supported"))
+    (second,), _ = claims.run_checks(state, evidence, judge("contradicted"))
+    assert (first[1].verdict, second[1].verdict) == ("supported", "contradicted")
+    assert asked == ["supported", "contradicted"]
+
+
+@pytest.mark.parametrize(
+    ("outlet", "claim", "cited"),
+    [
+        ("Fox News", "Fox News said nine people died when a ferry capsized on Friday.", "f2.s1"),
+        ("Reuters", "Reuters said a passenger ferry capsized in the Riverton estuary.", "f3.s1"),
+    ],
+)
+def test_an_outlet_a_claim_attributes_to_is_a_known_name(
+    outlet: str, claim: str, cited: str
+) -> None:
+    """Every source's outlet counts as named, the first and last of the cluster's too."""
+    evidence = _riverton()
+    assert outlet not in _texts(evidence)[cited]
+    (checked,), _ = claims.run_checks(
+        {"summary": [{"text": claim, "citations": [cited]}]}, evidence, verifier=None
+    )
+    assert (checked[1].verdict, checked[1].note) == ("supported", "")
