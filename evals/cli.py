@@ -35,12 +35,29 @@ DEFAULT_PATHS = {
 """Where each dataset lies inside the evaluation data, when no PATH is given."""
 
 _HEADLINE = (
-    "items", "errors", "refused", "seconds_total", "support_rate", "citation_validity",
-    "rouge1", "rouge2", "rougeL",
-    "date_f1", "baseline_date_f1", "factcheck_bacc", "cv_bacc_mean", "cv_bacc_pooled",
-    "cv_consistent_recall", "cv_inconsistent_recall", "loaded_classifier_accuracy",
-    "loaded_rate_delta", "side_balance_gap", "schema_validity", "seconds_per_story",
-    "tokens_per_story", "seconds_per_item",
+    "items",
+    "errors",
+    "refused",
+    "seconds_total",
+    "support_rate",
+    "citation_validity",
+    "rouge1",
+    "rouge2",
+    "rougeL",
+    "date_f1",
+    "baseline_date_f1",
+    "factcheck_bacc",
+    "cv_bacc_mean",
+    "cv_bacc_pooled",
+    "cv_consistent_recall",
+    "cv_inconsistent_recall",
+    "loaded_classifier_accuracy",
+    "loaded_rate_delta",
+    "side_balance_gap",
+    "schema_validity",
+    "seconds_per_story",
+    "tokens_per_story",
+    "seconds_per_item",
 )
 
 
@@ -81,7 +98,10 @@ class GatewayChecker:
     def check(self, document: str, summary: str) -> FactCheck:
         """Fact-check the summary against the document."""
         result: FactCheck = self._check_summary(
-            document, summary, gateway=self._gateway, now=self._now,
+            document,
+            summary,
+            gateway=self._gateway,
+            now=self._now,
             use_model=self._gateway is not None,
         )
         return result
@@ -130,7 +150,10 @@ def register(subparsers: Any) -> None:
     )
     run.add_argument("dataset", metavar="DATASET", help=f"one of: {', '.join(DATASETS)}")
     run.add_argument(
-        "path", metavar="PATH", type=Path, nargs="?",
+        "path",
+        metavar="PATH",
+        type=Path,
+        nargs="?",
         help="the dataset (default: the project's examples/, or the dataset's file in "
         "STORYDESK_EVALDATA): examples/ (a folder of cluster JSON), allsides/roundups_dev.jsonl, "
         "timeline17/ (t17_*.json), summedits/summedits_news_dev.json, "
@@ -142,7 +165,9 @@ def register(subparsers: Any) -> None:
         "--out", type=Path, metavar="DIR", help="run directory (default: out/eval/DATASET)"
     )
     run.add_argument(
-        "--babe", type=Path, metavar="PATH",
+        "--babe",
+        type=Path,
+        metavar="PATH",
         help=f"BABE CSV for the loaded-language classifier (default: {BABE_FILE} in "
         "STORYDESK_EVALDATA, if present)",
     )
@@ -151,15 +176,22 @@ def register(subparsers: Any) -> None:
         "--retry-errors", action="store_true", help="when resuming, redo the items that failed"
     )
     run.add_argument(
-        "--t17-articles", type=_positive, default=None, metavar="N",
+        "--t17-articles",
+        type=_positive,
+        default=None,
+        metavar="N",
         help="timeline17: articles sampled per topic (default: the loader's, 8)",
     )
     run.add_argument(
-        "--t17-words", type=_positive, default=None, metavar="N",
+        "--t17-words",
+        type=_positive,
+        default=None,
+        metavar="N",
         help="timeline17: words kept per article (default: the loader's, 400)",
     )
     run.add_argument(
-        "--deterministic", action="store_true",
+        "--deterministic",
+        action="store_true",
         help="summedits: the fact-check rules alone, even where STORYDESK_MODEL_VERDICTS "
         "would ask the model",
     )
@@ -167,21 +199,25 @@ def register(subparsers: Any) -> None:
     run.set_defaults(func=run_command)
 
     report = commands.add_parser(
-        "report", help="write report.md and report.html into a run directory",
+        "report",
+        help="write report.md and report.html into a run directory",
         description="Write report.md (charts in DIR/charts/) and a self-contained report.html.",
     )
     report.add_argument("dir", metavar="DIR", type=Path, help="a run directory")
     report.set_defaults(func=report_command)
 
     compare = commands.add_parser(
-        "compare", help="compare run B against run A; exit 1 when a metric regresses",
+        "compare",
+        help="compare run B against run A; exit 1 when a metric regresses",
         description="Print each metric's delta from A to B; exit 1 when any metric moves the "
         "wrong way by more than its tolerance (evals/METRICS.md).",
     )
     compare.add_argument("a", metavar="A", type=Path, help="the baseline run (dir or summary.json)")
     compare.add_argument("b", metavar="B", type=Path, help="the new run (dir or summary.json)")
     compare.add_argument(
-        "--tolerance", action="append", metavar="NAME=VALUE",
+        "--tolerance",
+        action="append",
+        metavar="NAME=VALUE",
         help="override a metric's tolerance (repeatable)",
     )
     compare.set_defaults(func=compare_command)
@@ -271,9 +307,12 @@ def run_command(args: argparse.Namespace, settings: Settings) -> int:
         model = ModelInfo(backend="none (fact-check rules only)")
         options.notes.append(
             "fact-check model verdicts off ("
-            + ("--deterministic" if args.deterministic
-               else f"STORYDESK_MODEL_VERDICTS={settings.model_verdicts} on the "
-                    f"{settings.backend} backend")
+            + (
+                "--deterministic"
+                if args.deterministic
+                else f"STORYDESK_MODEL_VERDICTS={settings.model_verdicts} on the "
+                f"{settings.backend} backend"
+            )
             + "): the rules alone decide, as in the graph"
         )
     else:
@@ -303,31 +342,43 @@ def headline(summary: dict[str, Any], out: Path) -> str:
     """A few lines: where the run is and its main metrics."""
     shown = {k: summary[k] for k in _HEADLINE if summary.get(k) is not None}
     state = "complete" if summary.get("complete") else f"{summary.get('pending')} items pending"
-    return (
-        f"{summary.get('dataset')}: {state}; summary in {out / 'summary.json'}\n"
-        + json.dumps({k: round(v, 4) if isinstance(v, float) else v for k, v in shown.items()})
+    return f"{summary.get('dataset')}: {state}; summary in {out / 'summary.json'}\n" + json.dumps(
+        {k: round(v, 4) if isinstance(v, float) else v for k, v in shown.items()}
     )
 
 
 # What each dataset's figures are measured against: (label, metric, its baseline(s) or target).
 _BESIDE: dict[str, list[tuple[str, str, str]]] = {
     "allsides": [
-        ("ROUGE-1", "rouge1", "first article {rouge1_first_article}, first two sentences of "
-         "every article {rouge1_first_two}; target >= 0.44"),
+        (
+            "ROUGE-1",
+            "rouge1",
+            "first article {rouge1_first_article}, first two sentences of "
+            "every article {rouge1_first_two}; target >= 0.44",
+        ),
         ("support rate", "support_rate", "citation validity {citation_validity}; target 1.0"),
         ("max summary sentence overlap", "max_sentence_overlap", "limit 0.6"),
-        ("parties filled", "parties_filled", "party named in its sentence {party_named}; "
-         "target >= 0.80"),
+        (
+            "parties filled",
+            "parties_filled",
+            "party named in its sentence {party_named}; target >= 0.80",
+        ),
         ("category accuracy", "category_ok", "against the topic mapping; target >= 0.70"),
-        ("title path", "title_model", "model; composed {title_composed}, a source's "
-         "{title_source}"),
-        ("model sentiment stood", "sentiment_model_agrees", "else the harm words or VADER "
-         "decided"),
+        (
+            "title path",
+            "title_model",
+            "model; composed {title_composed}, a source's {title_source}",
+        ),
+        ("model sentiment stood", "sentiment_model_agrees", "else the harm words or VADER decided"),
         ("seconds per story", "seconds_per_story", "no worse than before on this machine"),
     ],
     "timeline17": [
-        ("date F1", "date_f1", "publication-date baseline at the same k {baseline_date_f1}, at "
-         "the gold k {baseline_date_f1_gold_k}; target >= the same-k baseline"),
+        (
+            "date F1",
+            "date_f1",
+            "publication-date baseline at the same k {baseline_date_f1}, at "
+            "the gold k {baseline_date_f1_gold_k}; target >= the same-k baseline",
+        ),
         ("date precision", "date_precision", "recall {date_recall}; target >= 0.642"),
         ("seconds per story", "seconds_per_story", ""),
     ],

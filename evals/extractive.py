@@ -31,10 +31,10 @@ from agent.checks.text import content_words, normalize, shared_words, split_sent
 from agent.errors import ClusterRefused
 from agent.nodes.classify import (
     SENTIMENT_CLEAR,
-    _vader,
     decide_sentiment,
     deterministic_category,
     sentiment_cues,
+    vader_analyzer,
 )
 from agent.nodes.screen import DEFAULT_EVIDENCE_TOKENS, build_evidence
 from agent.settings import Settings
@@ -120,7 +120,7 @@ def score_item(item: EvalItem) -> dict[str, Any]:
     sentiment, _ = decide_sentiment(evidence, None)
     reference_tone = _tone(
         statistics.mean(
-            _vader().polarity_scores(s)["compound"] for s in split_sentences(item.reference)
+            vader_analyzer().polarity_scores(s)["compound"] for s in split_sentences(item.reference)
         )
     )
     row["sentiment_ref_agrees"] = float(sentiment == reference_tone)

@@ -91,8 +91,11 @@ def _run_section(summary: dict[str, Any]) -> Section:
         duration = f"{seconds / 60:.1f} min (wall clock, including any pause before a resume)"
     rows = [
         ["dataset", f"{summary.get('dataset')} ({run.get('dataset_path', '–')})"],
-        ["items", f"{summary.get('items', 0)} finished, {summary.get('pending', 0)} pending"
-         + ("" if summary.get("complete") else " (incomplete: rerun to resume)")],
+        [
+            "items",
+            f"{summary.get('items', 0)} finished, {summary.get('pending', 0)} pending"
+            + ("" if summary.get("complete") else " (incomplete: rerun to resume)"),
+        ],
         ["limit", _fmt(run.get("limit"))],
         ["git commit", commit],
         ["backend / model", f"{_fmt(run.get('backend'))} / {_fmt(run.get('model'))}"],
@@ -108,8 +111,10 @@ def _metrics_section(summary: dict[str, Any]) -> Section:
     for name, spec in METRICS.items():
         if name in summary and not isinstance(summary[name], dict | list):
             tolerance = (
-                f"{spec.tolerance:.0%} relative" if spec.relative else f"±{spec.tolerance:g}"
-            ) if spec.direction != "info" else "–"
+                (f"{spec.tolerance:.0%} relative" if spec.relative else f"±{spec.tolerance:g}")
+                if spec.direction != "info"
+                else "–"
+            )
             rows.append([spec.family, name, _fmt(summary[name]), _ARROW[spec.direction], tolerance])
     return Section(
         "Metrics",
@@ -124,14 +129,18 @@ def _chart_section(summary: dict[str, Any], rows: list[dict[str, Any]]) -> Secti
     for key, caption, lo, hi in _DISTRIBUTIONS:
         # Failed items carry only their no-output scores (ROUGE, dates): chart them with the rest.
         values = (
-            [row.get("seconds") for row in ok] if key == "seconds"
+            [row.get("seconds") for row in ok]
+            if key == "seconds"
             else [row.get("metrics", {}).get(key) for row in rows]
         )
         numbers = [v for v in values if isinstance(v, int | float) and not isinstance(v, bool)]
         if numbers:
             section.charts.append(
-                (f"dist-{key}", f"Distribution of {caption} over items",
-                 histogram_svg(numbers, caption, lo=lo, hi=hi))
+                (
+                    f"dist-{key}",
+                    f"Distribution of {caption} over items",
+                    histogram_svg(numbers, caption, lo=lo, hi=hi),
+                )
             )
     sides = ("left", "center", "right")
     summary_share = [summary.get(f"summary_share_{s}") for s in sides]
@@ -139,20 +148,33 @@ def _chart_section(summary: dict[str, Any], rows: list[dict[str, Any]]) -> Secti
     if any(v is not None for v in summary_share + cluster_share):
         section.charts.insert(
             0,
-            ("side-balance", "Per-side balance: share of summary citations vs share of the "
-             "cluster's articles (means over stories)",
-             grouped_bars_svg(sides, {"summary citations": summary_share,
-                                      "cluster articles": cluster_share}, "side balance")),
+            (
+                "side-balance",
+                "Per-side balance: share of summary citations vs share of the "
+                "cluster's articles (means over stories)",
+                grouped_bars_svg(
+                    sides,
+                    {"summary citations": summary_share, "cluster articles": cluster_share},
+                    "side balance",
+                ),
+            ),
         )
     if summary.get("date_f1") is not None:
         section.charts.append(
-            ("date-f1-vs-baseline", "Timeline date F1 against the most-frequent-publication-"
-             "dates baseline (same k; and k = number of gold dates)",
-             grouped_bars_svg(["date F1"], {
-                 "story": [summary.get("date_f1")],
-                 "baseline (same k)": [summary.get("baseline_date_f1")],
-                 "baseline (gold k)": [summary.get("baseline_date_f1_gold_k")],
-             }, "date F1 vs baseline")),
+            (
+                "date-f1-vs-baseline",
+                "Timeline date F1 against the most-frequent-publication-"
+                "dates baseline (same k; and k = number of gold dates)",
+                grouped_bars_svg(
+                    ["date F1"],
+                    {
+                        "story": [summary.get("date_f1")],
+                        "baseline (same k)": [summary.get("baseline_date_f1")],
+                        "baseline (gold k)": [summary.get("baseline_date_f1_gold_k")],
+                    },
+                    "date F1 vs baseline",
+                ),
+            ),
         )
     if not section.charts:
         section.lines.append("No per-item values to chart.")
@@ -167,21 +189,33 @@ def _factcheck_sections(summary: dict[str, Any]) -> list[Section]:
     by_edit = summary.get("inconsistent_recall_by_edit")
     if isinstance(by_edit, dict) and by_edit:
         rows = [[kind, str(v["items"]), f"{v['recall']:.2f}"] for kind, v in by_edit.items()]
-        sections.append(Section(
-            "Inconsistent summaries caught, by SummEdits edit type",
-            table=(["edit type", "inconsistent items", "share caught"], rows),
-        ))
+        sections.append(
+            Section(
+                "Inconsistent summaries caught, by SummEdits edit type",
+                table=(["edit type", "inconsistent items", "share caught"], rows),
+            )
+        )
     sections.extend(calibration_sections(summary))
     return sections
 
 
 def _recall_row(name: str, scores: dict[str, Any], *extra: str) -> list[str]:
-    return [name, *extra, _fmt(scores.get("items")), _fmt(scores.get("bacc")),
-            _fmt(scores.get("consistent_recall")), _fmt(scores.get("inconsistent_recall"))]
+    return [
+        name,
+        *extra,
+        _fmt(scores.get("items")),
+        _fmt(scores.get("bacc")),
+        _fmt(scores.get("consistent_recall")),
+        _fmt(scores.get("inconsistent_recall")),
+    ]
 
 
-_RECALL_HEAD = ["items", "balanced accuracy", "consistent recall (TPR)",
-                "inconsistent recall (TNR)"]
+_RECALL_HEAD = [
+    "items",
+    "balanced accuracy",
+    "consistent recall (TPR)",
+    "inconsistent recall (TNR)",
+]
 
 
 def calibration_sections(summary: dict[str, Any]) -> list[Section]:
@@ -191,38 +225,52 @@ def calibration_sections(summary: dict[str, Any]) -> list[Section]:
     by_domain = summary.get("by_domain")
     if isinstance(by_domain, dict) and by_domain:
         rows = [_recall_row(name, v) for name, v in by_domain.items()]
-        rows.append(_recall_row("all", {
-            "items": summary.get("items"), "bacc": summary.get("factcheck_bacc"),
-            "consistent_recall": summary.get("consistent_recall"),
-            "inconsistent_recall": summary.get("inconsistent_recall"),
-        }))
+        rows.append(
+            _recall_row(
+                "all",
+                {
+                    "items": summary.get("items"),
+                    "bacc": summary.get("factcheck_bacc"),
+                    "consistent_recall": summary.get("consistent_recall"),
+                    "inconsistent_recall": summary.get("inconsistent_recall"),
+                },
+            )
+        )
         in_sample = shipped.get("documents_in_sample", 0)
-        note = (f"{in_sample} of these {shipped.get('documents')} documents are ones the shipped "
-                "calibration was fitted on: for them this is in-sample; quote the "
-                "cross-validated figures below." if in_sample
-                else "None of these documents was used to fit the shipped calibration: "
-                "this is a held-out score.")
-        sections.append(Section(
-            "Shipped calibration, by domain",
-            lines=[f"Fitted on: {shipped.get('fitted_on', '–')}.", note],
-            table=(["domain", *_RECALL_HEAD], rows),
-        ))
+        note = (
+            f"{in_sample} of these {shipped.get('documents')} documents are ones the shipped "
+            "calibration was fitted on: for them this is in-sample; quote the "
+            "cross-validated figures below."
+            if in_sample
+            else "None of these documents was used to fit the shipped calibration: "
+            "this is a held-out score."
+        )
+        sections.append(
+            Section(
+                "Shipped calibration, by domain",
+                lines=[f"Fitted on: {shipped.get('fitted_on', '–')}.", note],
+                table=(["domain", *_RECALL_HEAD], rows),
+            )
+        )
     cv = summary.get("cross_validation")
     if isinstance(cv, dict):
         rows = [_recall_row(f["document"], f, _fmt(f.get("domain"))) for f in cv["folds"]]
         rows.append(["mean of folds", "", "", _fmt(cv.get("bacc_mean")), "", ""])
         rows.append(_recall_row("pooled out-of-fold", cv["pooled"], ""))
         weights = cv.get("calibration_all_folds") or {}
-        sections.append(Section(
-            "Leave-one-document-out cross-validation",
-            lines=[
-                "Each fold's calibration is fitted on the other documents only and scores the "
-                "held-out document.",
-                "Calibration fitted on every fold: "
-                + ", ".join(f"{k} {v:.3f}" for k, v in weights.items()) + ".",
-            ],
-            table=(["document", "domain", *_RECALL_HEAD], rows),
-        ))
+        sections.append(
+            Section(
+                "Leave-one-document-out cross-validation",
+                lines=[
+                    "Each fold's calibration is fitted on the other documents only and scores the "
+                    "held-out document.",
+                    "Calibration fitted on every fold: "
+                    + ", ".join(f"{k} {v:.3f}" for k, v in weights.items())
+                    + ".",
+                ],
+                table=(["document", "domain", *_RECALL_HEAD], rows),
+            )
+        )
     return sections
 
 
@@ -231,10 +279,16 @@ def _factcheck_section(summary: dict[str, Any]) -> Section | None:
     if not isinstance(confusion, dict):
         return None
     rows = [
-        ["consistent (1)", _fmt(confusion.get("consistent_called_consistent")),
-         _fmt(confusion.get("consistent_called_inconsistent"))],
-        ["inconsistent (0)", _fmt(confusion.get("inconsistent_called_consistent")),
-         _fmt(confusion.get("inconsistent_called_inconsistent"))],
+        [
+            "consistent (1)",
+            _fmt(confusion.get("consistent_called_consistent")),
+            _fmt(confusion.get("consistent_called_inconsistent")),
+        ],
+        [
+            "inconsistent (0)",
+            _fmt(confusion.get("inconsistent_called_consistent")),
+            _fmt(confusion.get("inconsistent_called_inconsistent")),
+        ],
     ]
     section = Section(
         "Fact-checker on SummEdits",
@@ -255,8 +309,16 @@ def _items_section(summary: dict[str, Any], rows: list[dict[str, Any]], limit: i
     elif dataset == "babe":
         keys = ["label", "predicted"]
     else:
-        keys = ["support_rate", "citation_validity", "rouge1", "date_f1", "baseline_date_f1",
-                "side_balance_gap", "seconds", "tokens"]
+        keys = [
+            "support_rate",
+            "citation_validity",
+            "rouge1",
+            "date_f1",
+            "baseline_date_f1",
+            "side_balance_gap",
+            "seconds",
+            "tokens",
+        ]
         keys = [k for k in keys if any(k in r.get("metrics", {}) for r in rows)]
 
     def value(row: dict[str, Any], key: str) -> Any:
@@ -272,8 +334,12 @@ def _items_section(summary: dict[str, Any], rows: list[dict[str, Any]], limit: i
 
     ordered = sorted(rows, key=badness)
     table = [
-        [str(r["id"]), str(r.get("status")), *[_fmt(value(r, k)) for k in keys],
-         (r.get("error") or {}).get("message", "")[:120]]
+        [
+            str(r["id"]),
+            str(r.get("status")),
+            *[_fmt(value(r, k)) for k in keys],
+            (r.get("error") or {}).get("message", "")[:120],
+        ]
         for r in ordered[:limit]
     ]
     lines = ["Worst first (failures, then the lowest claim support or the misclassified)."]
@@ -285,7 +351,8 @@ def _items_section(summary: dict[str, Any], rows: list[dict[str, Any]], limit: i
 def _errors_section(rows: list[dict[str, Any]]) -> Section | None:
     errors = Counter(
         f"{(r.get('error') or {}).get('type')}: {(r.get('error') or {}).get('message', '')[:160]}"
-        for r in rows if r.get("status") in ("error", "refused")
+        for r in rows
+        if r.get("status") in ("error", "refused")
     )
     if not errors:
         return None

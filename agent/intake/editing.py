@@ -31,9 +31,7 @@ def split_cluster(store: Store, cluster_id: str, article_ids: Sequence[str]) -> 
                 f"see its articles with `storydesk cluster show {cluster_id}`"
             )
         if len(wanted) == len(members):
-            raise InputError(
-                f"that would move every article of {cluster_id!r}; leave at least one"
-            )
+            raise InputError(f"that would move every article of {cluster_id!r}; leave at least one")
         first = connection.execute(
             select(ARTICLES.c.id, ARTICLES.c.title, ARTICLES.c.published_at)
             .where(ARTICLES.c.id.in_(wanted))
@@ -72,6 +70,7 @@ def split_cluster(store: Store, cluster_id: str, article_ids: Sequence[str]) -> 
         rebuild_clusters(connection, [cluster_id, new_id], edited=True)
     return new_id
 
+
 def merge_clusters(store: Store, target: str, others: Sequence[str]) -> str:
     """Move the articles of `others` into `target`; the others record where they went."""
     others = [other for other in dict.fromkeys(others) if other != target]
@@ -99,9 +98,7 @@ def merge_clusters(store: Store, target: str, others: Sequence[str]) -> str:
         )
         # Clusters merged earlier into one of `others` now point at the target directly.
         connection.execute(
-            update(CLUSTERS)
-            .where(CLUSTERS.c.merged_into.in_(others))
-            .values(merged_into=target)
+            update(CLUSTERS).where(CLUSTERS.c.merged_into.in_(others)).values(merged_into=target)
         )
         rebuild_clusters(connection, [target], edited=True)
     return target

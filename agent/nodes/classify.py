@@ -145,7 +145,8 @@ SENTIMENT_CLEAR = 0.3
 
 
 @lru_cache(maxsize=1)
-def _vader() -> Any:
+def vader_analyzer() -> Any:
+    """VADER's analyser (its lexicon ships in the package), loaded once per process."""
     from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
     return SentimentIntensityAnalyzer()
@@ -153,7 +154,7 @@ def _vader() -> Any:
 
 def lexicon_sentiment(evidence: Evidence) -> float:
     """The mean VADER compound score of the evidence sentences (-1 negative .. 1 positive)."""
-    analyzer = _vader()
+    analyzer = vader_analyzer()
     scores = [
         analyzer.polarity_scores(s.text)["compound"]
         for a in evidence.originals()

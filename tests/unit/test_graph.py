@@ -232,7 +232,9 @@ def test_mixed_cluster_is_refused_with_the_split(settings: Settings) -> None:
 
 @pytest.mark.parametrize(("verdicts", "asked"), [("on", True), ("off", False), ("auto", False)])
 def test_model_verdicts_setting(settings: Settings, verdicts: str, asked: bool) -> None:
-    loose = [{"citations": ["a2.s2"], "text": "Koizumi and Hegseth spoke for roughly fifty minutes."}]
+    loose = [
+        {"citations": ["a2.s2"], "text": "Koizumi and Hegseth spoke for roughly fifty minutes."}
+    ]
     fake = scripted(FakeModel(), summary=loose, verdict="supported", rewrite=loose[0]["text"])
     story = draft(settings, fake, model_verdicts=verdicts, max_revisions=0)
     assert bool(fake.calls("VerifyAnswer")) is asked

@@ -261,7 +261,9 @@ def test_git_state_names_a_commit_or_says_unknown() -> None:
     assert state["commit"] == head.stdout.strip()
     status = subprocess.run(
         ["git", "status", "--porcelain", "--untracked-files=no"],
-        capture_output=True, text=True, cwd=Path(__file__).parent,
+        capture_output=True,
+        text=True,
+        cwd=Path(__file__).parent,
     )
     assert state["dirty"] is bool(status.stdout.strip())
 
