@@ -69,6 +69,10 @@ _DASH_ASIDE = re.compile(r"\s+[—–]\s+[^—–]{1,80}\s+[—–]\s+")
 _CUT_TAIL = re.compile(r"(?:\.\.\.|…)\s*$")
 
 
+MIN_WORDS = 5
+"""Words a summary candidate needs, before and after compression."""
+
+
 def compressed(text: str) -> str:
     """The sentence without what a summary can spare: who said it, asides, a cut-off tail.
 
@@ -83,8 +87,12 @@ def compressed(text: str) -> str:
         if cut < 40:
             return out
         out = head[:cut] + "."
+    whole = out
     out = _DASH_ASIDE.sub(" ", out)
     out = _PARENTHESIS.sub("", out)
+    if len(out.split()) < MIN_WORDS:
+        # The aside was the sentence (a whole sentence in brackets): keep it as it stands.
+        return whole
     shorter = _TRAILING_ATTRIBUTION.sub("", out)
     if len(shorter.split()) >= 8:
         out = shorter
@@ -97,7 +105,7 @@ def candidates(evidence: Evidence) -> list[Candidate]:
     found: list[Candidate] = []
     for article in originals:
         for sentence in article.sentences:
-            if len([w for w in words(sentence.text) if len(w) > 1]) < 5:
+            if len([w for w in words(sentence.text) if len(w) > 1]) < MIN_WORDS:
                 continue
             found.append(
                 Candidate(

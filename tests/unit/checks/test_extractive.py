@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from agent.checks import extractive
 from agent.checks.dates import find_dates
 from agent.checks.evidence import Evidence
 from agent.checks.extractive import (
@@ -298,3 +299,14 @@ def test_the_same_happening_told_twice_is_one_event() -> None:
     merged = _merge(events)
     assert len(merged) == 2
     assert merged[0]["citations"] == ["a1.s1", "a2.s3"]
+
+
+def test_a_sentence_wholly_in_brackets_is_kept_not_emptied() -> None:
+    """Compression removes asides; when the aside is the whole sentence, the sentence stands
+    (an empty summary sentence once reached the Story and failed its schema)."""
+    text = "(Another 31.1 million Americans identified both as white and with another group.)"
+    assert extractive.compressed(text) == text
+    aside = "About 204.3 million people (most of them adults) described themselves as white."
+    assert extractive.compressed(aside) == (
+        "About 204.3 million people described themselves as white."
+    )
