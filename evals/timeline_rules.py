@@ -18,9 +18,8 @@ from typing import Any
 
 from agent.checks.drafts import DraftEvent
 from agent.checks.evidence import Evidence
-from agent.checks.text import is_prose
 from agent.nodes.screen import DEFAULT_EVIDENCE_TOKENS, build_evidence
-from agent.nodes.timeline import _PRECISION_RANK, MAX_EVENTS, _merge, date_candidates
+from agent.nodes.timeline import MAX_EVENTS, _merge, date_candidates, with_rule_events
 from agent.settings import Settings
 from evals.datasets.timeline17 import DEFAULT_MAX_ARTICLES, load_timeline17
 from evals.metrics.timeline import most_frequent_dates, prf
@@ -31,26 +30,7 @@ TUNED = ("h1n1",)
 
 def rule_timeline(evidence: Evidence) -> list[DraftEvent]:
     """The timeline node's events when the model picks none: best-supported dates first."""
-    candidates = date_candidates(evidence)
-    ranked = sorted(
-        candidates, key=lambda c: (-c["support"], _PRECISION_RANK[c["precision"]], c["date"])
-    )
-    events: list[DraftEvent] = []
-    covered: set[str] = set()
-    for candidate in ranked:
-        if len(events) >= MAX_EVENTS:
-            break
-        if candidate["date"] not in covered and is_prose(candidate["text"]):
-            covered.add(candidate["date"])
-            events.append(
-                DraftEvent(
-                    date=candidate["date"],
-                    precision=candidate["precision"],
-                    event=candidate["text"],
-                    citations=[candidate["sentence"]],
-                )
-            )
-    return _merge(events)
+    return _merge(with_rule_events([], date_candidates(evidence)))
 
 
 KEYS = (

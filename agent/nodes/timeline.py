@@ -165,6 +165,31 @@ class TimelineUpdate(TypedDict, total=False):
     flags: list[FlagData]
 
 
+def with_rule_events(events: list[DraftEvent], candidates: list[DateCandidate]) -> list[DraftEvent]:
+    """Add the dates the model passed over (all of them when it picked none), up to
+    MAX_EVENTS, in place: they are still events the sources state, kept in the evidence's own
+    words, so background ("took office in October 2025") is not lost. The best-corroborated
+    dates first, day-precise before vague: the budget goes to them."""
+    covered = {e["date"] for e in events}
+    by_support = sorted(
+        candidates, key=lambda c: (-c["support"], _PRECISION_RANK[c["precision"]], c["date"])
+    )
+    for candidate in by_support:
+        if len(events) >= MAX_EVENTS:
+            break
+        if candidate["date"] not in covered and is_prose(candidate["text"]):
+            covered.add(candidate["date"])
+            events.append(
+                DraftEvent(
+                    date=candidate["date"],
+                    precision=candidate["precision"],
+                    event=candidate["text"],
+                    citations=[candidate["sentence"]],
+                )
+            )
+    return events
+
+
 def extract_timeline(state: StoryState, runtime: Runtime[Context]) -> TimelineUpdate:
     """Find the dated candidates; let the model pick and phrase the events."""
     context = context_of(runtime)
@@ -206,26 +231,7 @@ def extract_timeline(state: StoryState, runtime: Runtime[Context]) -> TimelineUp
                 citations=[candidate["sentence"]],
             )
         )
-    # Dates the model passed over are still events the sources state: keep them, in the
-    # evidence's own words, so background ("took office in October 2025") is not lost.
-    covered = {e["date"] for e in events}
-    # The best-corroborated dates first, day-precise before vague: the budget goes to them.
-    by_support = sorted(
-        candidates, key=lambda c: (-c["support"], _PRECISION_RANK[c["precision"]], c["date"])
-    )
-    for candidate in by_support:
-        if len(events) >= MAX_EVENTS:
-            break
-        if candidate["date"] not in covered and is_prose(candidate["text"]):
-            covered.add(candidate["date"])
-            events.append(
-                DraftEvent(
-                    date=candidate["date"],
-                    precision=candidate["precision"],
-                    event=candidate["text"],
-                    citations=[candidate["sentence"]],
-                )
-            )
+    with_rule_events(events, candidates)
     events = _merge(events)
     corroborate(events, candidates)
     events.sort(key=lambda e: e["date"])
