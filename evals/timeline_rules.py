@@ -3,8 +3,9 @@
     python -m evals.timeline_rules [--data DIR]
 
 The timeline node's dates are found by rule (agent/checks/dates.py, the node's
-`date_candidates`); the model only phrases events and may pick which candidates come first. This
-runs the node's no-model path (the best-supported candidates, merged as the node merges them)
+`date_candidates`) and chosen by rule (`with_rule_events`); the model only phrases the events
+of the chosen dates, so the dates scored here are the node's with any model. This runs that
+choice (the best-supported candidates, merged as the node merges them)
 on each topic's sampled cluster and prints date precision, recall and F1 beside the
 publication-date baseline at the same k (evals/metrics/timeline.py). Rules were tuned on the
 topics in TUNED only; the others are held out and reported apart.
@@ -29,7 +30,7 @@ TUNED = ("h1n1",)
 
 
 def rule_timeline(evidence: Evidence) -> list[DraftEvent]:
-    """The timeline node's events when the model picks none: best-supported dates first."""
+    """The timeline node's events in the sources' words: best-supported dates first."""
     return _merge(with_rule_events([], date_candidates(evidence)))
 
 

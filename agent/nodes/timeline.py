@@ -166,10 +166,9 @@ class TimelineUpdate(TypedDict, total=False):
 
 
 def with_rule_events(events: list[DraftEvent], candidates: list[DateCandidate]) -> list[DraftEvent]:
-    """Add the dates the model passed over (all of them when it picked none), up to
-    MAX_EVENTS, in place: they are still events the sources state, kept in the evidence's own
-    words, so background ("took office in October 2025") is not lost. The best-corroborated
-    dates first, day-precise before vague: the budget goes to them."""
+    """Add candidate dates not yet covered, up to MAX_EVENTS, in place, each as its sentence in
+    the evidence's own words, so background ("took office in October 2025") is not lost. The
+    best-corroborated dates first, day-precise before vague: the budget goes to them."""
     covered = {e["date"] for e in events}
     by_support = sorted(
         candidates, key=lambda c: (-c["support"], _PRECISION_RANK[c["precision"]], c["date"])
@@ -191,7 +190,7 @@ def with_rule_events(events: list[DraftEvent], candidates: list[DateCandidate]) 
 
 
 def extract_timeline(state: StoryState, runtime: Runtime[Context]) -> TimelineUpdate:
-    """Find the dated candidates; let the model pick and phrase the events."""
+    """Find the dated candidates, choose the dates by rule, let the model phrase them."""
     context = context_of(runtime)
     evidence = evidence_of(state)
     candidates = date_candidates(evidence)
@@ -215,23 +214,24 @@ def extract_timeline(state: StoryState, runtime: Runtime[Context]) -> TimelineUp
         section="timeline",
         choices=[c["id"] for c in candidates],
     )
-    events: list[DraftEvent] = []
-    used: set[str] = set()
+    # The rule chooses the dates (the best-corroborated, day-precise first); the model only
+    # phrases them: an event it phrases for a date the rule chose replaces that date's
+    # sentence, and a date it picks beyond those is not added. So a weak model cannot displace
+    # a corroborated date, and a strong one still writes the events.
+    events = with_rule_events([], candidates)
+    phrased: dict[str, DraftEvent] = {}
     for item in draft.events if draft is not None else []:
         candidate = by_id[item.candidate]
-        if candidate["id"] in used:
-            continue
-        used.add(candidate["id"])
         text = _strip_date(item.event, candidate["expression"])
-        events.append(
-            DraftEvent(
-                date=candidate["date"],
-                precision=candidate["precision"],
-                event=text if is_prose(text, 3) else candidate["text"],
-                citations=[candidate["sentence"]],
-            )
+        if candidate["date"] in phrased or not is_prose(text, 3):
+            continue
+        phrased[candidate["date"]] = DraftEvent(
+            date=candidate["date"],
+            precision=candidate["precision"],
+            event=text,
+            citations=[candidate["sentence"]],
         )
-    with_rule_events(events, candidates)
+    events = [phrased.get(event["date"], event) for event in events]
     events = _merge(events)
     corroborate(events, candidates)
     events.sort(key=lambda e: e["date"])

@@ -12,6 +12,7 @@ from agent.llm.fake import FakeModel
 from agent.settings import Settings
 from tests.helpers import (
     NOW,
+    _candidate,
     assert_flags_point_at_items,
     cluster_of,
     draft,
@@ -67,6 +68,41 @@ def test_timeline_dates_are_resolved_not_publication_dates(settings: Settings) -
     assert "2025-11" in dates  # "in November"
     thursday = dates["2026-01-15"]
     assert thursday.citations[0] in {"a1", "a2", "a4", "a5"}
+
+
+def test_the_rule_chooses_the_dates_and_the_model_phrases_them(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A model that picks candidates beyond the rule's adds no date; its phrasing of a chosen
+    date stands."""
+    monkeypatch.setattr("agent.nodes.timeline.MAX_EVENTS", 3)  # fewer than the 8 candidates
+    plain = draft(settings, scripted(FakeModel()))
+
+    def every_candidate(request: Any) -> dict[str, Any]:
+        listing = request.messages[-1]["content"]
+        ids = re.findall(r"^(d\d+): ", listing, re.M)
+        assert len(ids) > 3  # more candidates than the timeline keeps
+        return {
+            "events": [
+                {
+                    "candidate": _candidate(request, "2026-01-15", "a2.s1"),
+                    "event": "Koizumi and Hegseth agreed to boost the deterrence and response capabilities of the alliance.",
+                },
+                *(
+                    {"candidate": i, "event": f"Candidate {i} happened on that day."}
+                    for i in ids[:5]
+                ),
+            ]
+        }
+
+    eager = scripted(FakeModel(), rewrite="It happened.").respond("TimelineDraft", every_candidate)
+    story = draft(settings, eager)
+    assert {e.date for e in story.timeline} == {e.date for e in plain.timeline}
+    assert len(story.timeline) <= 3 and "2026-01-15" in {e.date for e in plain.timeline}
+    thursday = [e for e in story.timeline if e.date == "2026-01-15"]
+    assert [e.event for e in thursday] == [
+        "Koizumi and Hegseth agreed to boost the deterrence and response capabilities of the alliance."
+    ]
 
 
 def test_provenance_records_prompts_tokens_and_thread(settings: Settings) -> None:
