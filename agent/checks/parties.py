@@ -37,9 +37,9 @@ _LEXICON: tuple[tuple[Polarity, Role, str], ...] = (
         "object",
         "kill injure wound hurt harm evict fine ban bar sanction displace strand arrest "
         "charge sue fire threaten deport detain jail convict penalize oust expel endanger "
-        "deny require force accuse blame criticize condemn indict investigate probe "
+        "discipline deny require force accuse blame criticize condemn indict investigate probe "
         "attack target hit strike punish restrict prevent block impeach subpoena reject "
-        "defeat shoot hospitalize stop affect",
+        "defeat shoot hospitalize stop affect overwhelm",
     ),
     # The subject gains, wins or comes through.
     ("gain", "subject", "gain win receive secure earn profit survive avoid get obtain regain"),
@@ -51,7 +51,7 @@ _LEXICON: tuple[tuple[Polarity, Role, str], ...] = (
         "gain",
         "object",
         "help protect aid boost save rescue free release award grant spare shield acquit "
-        "pardon exempt compensate reward favor allow enable permit elect appoint "
+        "pardon exempt clear exonerate compensate reward favor allow enable permit elect appoint "
         "nominate confirm endorse back praise support reinstate evacuate resettle",
     ),
 )
@@ -65,7 +65,11 @@ _GAIN_STATES = frozenset("eligible able entitled".split())
 # Nouns that say a gain or a loss for someone: "a blow to the administration", "a victory for
 # Democrats", "relief for renters". The party is the noun phrase after "for", "to" or "on".
 _NOUNS: dict[str, Polarity] = {
-    **dict.fromkeys("victory win boost relief windfall reprieve lifeline boon".split(), "gain"),
+    **dict.fromkeys(
+        "victory win boost relief windfall reprieve lifeline boon opportunity "
+        "opportunities".split(),
+        "gain",
+    ),
     **dict.fromkeys(
         "blow setback defeat loss hurdle threat risk burden rebuke cost".split(), "loss"
     ),
@@ -126,6 +130,7 @@ _DUAL = "benefit"
 PEOPLE = frozenset(
     """
     people person residents resident workers worker employees employee staff passengers
+    households adults kids teenagers interpreters nationals
     survivors families family children child students parents teachers patients doctors
     nurses voters citizens taxpayers consumers customers renters tenants landlords homeowners
     owners businesses companies company firms firm manufacturers producers farmers retailers
@@ -292,6 +297,11 @@ def _right_phrase(tokens: list[tuple[str, int, int]], begin: int) -> tuple[int, 
             )
         ):
             break
+        owner = re.sub(r"['’]s$", "", lower)
+        if owner != lower and (owner in PEOPLE or _capital(token)):
+            # A possessive ends the phrase at its owner: "a blow to the Biden
+            # administration's effort" is the administration's loss.
+            return start, index
         if lower in PEOPLE or (_capital(token) and lower not in _CALENDAR):
             last = index
         elif last is not None and not _capital(tokens[last][0]):
@@ -424,11 +434,29 @@ def _verb_group_start(tokens: list[tuple[str, int, int]], cue: int) -> tuple[int
         tokens[index][0].lower() in _BE
         or tokens[index][0].lower() in _AUX
         or tokens[index][0].lower().endswith("ly")
+        or _contraction(tokens[index][0]) is not None
     ):
-        if tokens[index][0].lower() in _BE:
+        if tokens[index][0].lower() in _BE or _contraction(tokens[index][0]) in _BE:
             passive = True
         index -= 1
     return index + 1, passive
+
+
+def _contraction(token: str) -> str | None:
+    """The verb of a negative contraction ("wasn't" -> "was", "won't" -> "wo"), else None."""
+    lower = token.lower().replace("’", "'")
+    return lower[:-3] if lower.endswith("n't") and len(lower) > 3 else None
+
+
+def _negated(tokens: list[tuple[str, int, int]], group: int, cue: int) -> bool:
+    """True when the verb group says the cue did not happen ("will not be disciplined")."""
+    return any(
+        t[0].lower() in ("not", "never") or _contraction(t[0]) is not None
+        for t in tokens[group:cue]
+    )
+
+
+_OPPOSITE: dict[Polarity, Polarity] = {"gain": "loss", "loss": "gain"}
 
 
 def _participle(token: str) -> bool:
@@ -475,12 +503,15 @@ def parties_in(sentence: str) -> list[Found]:
             if span is not None:
                 found.extend(_found(text, tokens, span, _ROLES[lower], token))
             continue
-        if lower in _NOUNS and index + 1 < len(tokens):
-            if tokens[index + 1][0].lower() in ("for", "to", "on"):
-                span = _right_phrase(tokens, index + 2)
-                if span is not None:
-                    found.extend(_found(text, tokens, span, _NOUNS[lower], token))
-            continue
+        if (
+            lower in _NOUNS
+            and index + 1 < len(tokens)
+            and tokens[index + 1][0].lower() in ("for", "to", "on")
+        ):
+            span = _right_phrase(tokens, index + 2)
+            if span is not None:
+                found.extend(_found(text, tokens, span, _NOUNS[lower], token))
+            continue  # else the word may be a verb: "Democrats win", "to boost exports"
         at_risk = lower == "risk" and index > 0 and tokens[index - 1][0].lower() == "at"
         if (lower in _LOSS_STATES | _GAIN_STATES or at_risk) and index > 0:
             group, _ = _verb_group_start(tokens, index - 1 if at_risk else index)
@@ -529,6 +560,10 @@ def parties_in(sentence: str) -> list[Found]:
             polarity, role = _LEMMAS[verb]
         group, passive = _verb_group_start(tokens, index)
         passive = passive and _participle(token)
+        if _negated(tokens, group, index):
+            # What did not happen is its opposite for the party: an officer "will not be
+            # disciplined", a party that "did not win".
+            polarity = _OPPOSITE[polarity]
         span = None
         if role == "object" and not passive:
             # A participle right after a noun phrase, a preposition next, is a reduced

@@ -53,6 +53,16 @@ from agent.checks.text import content_words, normalize
         ("A judge ruled against Google in the case.", "Google", "loss"),
         # nouns of gain or loss with their beneficiary
         ("The vote was a heavy blow to the Biden administration.", "Biden administration", "loss"),
+        # a possessive names its owner: the effort is the administration's
+        (
+            "The votes were a heavy blow to the Biden administration's sweeping effort.",
+            "Biden administration",
+            "loss",
+        ),
+        ("It threw up a major hurdle for President Biden's plan.", "President Biden", "loss"),
+        # what did not happen is its opposite: not punished is spared
+        ("The officer will not be disciplined, the department said.", "officer", "gain"),
+        ("Republicans didn't win the seat.", "Republicans", "loss"),
     ],
 )
 def test_the_party_is_the_one_the_syntax_names(sentence: str, party: str, polarity: str) -> None:
