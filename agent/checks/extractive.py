@@ -31,6 +31,9 @@ SUMMARY_WORDS = 180
 REDUNDANT = 0.5
 """Two sentences sharing this much of the shorter one's content words say the same thing; the
 story's limit is 60%, this keeps a margin for the sentences composed from two sources."""
+SAME_FIGURES = 0.25
+"""Two sentences giving the same figures and sharing this much of the shorter one's words and
+figures tell one fact (see `redundant`)."""
 COMPRESS = True
 STORY_OVERLAP = 0.6
 """No two summary sentences share more than this of the shorter one's content words."""
@@ -146,8 +149,28 @@ def same_share(a: str, b: str) -> float:
 
 
 def redundant(text: str, chosen: list[str], limit: float = REDUNDANT) -> bool:
-    """True when the text says mostly what one of the chosen sentences already says."""
-    return any(same_share(text, other) > limit for other in chosen)
+    """True when the text says mostly what one of the chosen sentences already says, or
+    restates its counts ("was carrying 86 passengers", then "had 86 passengers on board"): it
+    gives a count of something (people, money, a share, a duration), that sentence gives the
+    same counts and every other figure of it, and they share at least SAME_FIGURES of their
+    words and figures. A new figure (a count, a year) keeps a sentence."""
+    counts = _counts(text)
+    figures = set(numbers(text))
+    return any(
+        same_share(text, other) > limit
+        or (
+            bool(counts)
+            and counts <= _counts(other)
+            and figures <= set(numbers(other))
+            and same_share(text, other) >= SAME_FIGURES
+        )
+        for other in chosen
+    )
+
+
+def _counts(text: str) -> set[tuple[str, float]]:
+    """The counts a sentence gives, with their units (not years, not the 19 of COVID-19)."""
+    return {(q.unit, q.value) for q in quantities(Source("", "", text, _EPOCH))}
 
 
 def _core(text: str) -> str:

@@ -15,6 +15,7 @@ from agent.checks.extractive import (
     composed_headline,
     extract_parties,
     extractive_summary,
+    redundant,
     same_share,
 )
 from agent.checks.text import content_words, not_reporting, shared_words
@@ -158,6 +159,28 @@ def test_redundancy_counts_figures() -> None:
     assert same_share(
         "The ferry was carrying 86 passengers.", "The ferry had 86 passengers on board."
     ) > same_share("The ferry was carrying 86 passengers.", "The ferry had 40 passengers.")
+
+
+def test_a_count_told_twice_is_said_once_but_a_new_figure_keeps_its_sentence() -> None:
+    ferry = [line.text for line in extractive_summary(evidence_of("riverton-ferry-conflict"))]
+    assert sum("86 passengers" in text for text in ferry) == 1, ferry
+    # The same cost again, but a new year, and a dissent with its own count: both stand.
+    harbor = [line.text for line in extractive_summary(evidence_of("hostile-injection"))]
+    assert any("2028" in text for text in harbor), harbor
+    assert any(text.startswith("Two council members voted against") for text in harbor), harbor
+    assert redundant(
+        "The vessel had 86 passengers on board when it overturned.",
+        ["The ferry, operated by Estuary Lines, was carrying 86 passengers."],
+    )
+    assert not redundant(
+        "The vessel had 86 passengers and 12 crew on board when it overturned.",
+        ["The ferry, operated by Estuary Lines, was carrying 86 passengers."],
+    )
+    # A number inside a name is no count: "COVID-19" twice is not one fact.
+    assert not redundant(
+        "The hospital has been overwhelmed by COVID-19 patients.",
+        ["In June, COVID-19 cases were at their lowest."],
+    )
 
 
 # ----------------------------------------------------------------- parties
