@@ -77,7 +77,8 @@ _NOUNS: dict[str, Polarity] = {
 # Verbs that give a thing to someone: the one it goes "to" or is "for" gains it
 # ("approved boosters for people 65 and older", "gave $1,400 to families").
 _GIVING = frozenset(
-    "give provide offer extend grant award approve authorize recommend send deliver".split()
+    "give provide offer extend grant award approve authorize recommend send deliver ship donate "
+    "share".split()
 )
 _IRREGULAR = {
     "lost": "lose",
@@ -130,7 +131,7 @@ _DUAL = "benefit"
 PEOPLE = frozenset(
     """
     people person residents resident workers worker employees employee staff passengers
-    households adults kids teenagers interpreters nationals
+    households adults kids teenagers interpreters nationals nations
     survivors families family children child students parents teachers patients doctors
     nurses voters citizens taxpayers consumers customers renters tenants landlords homeowners
     owners businesses companies company firms firm manufacturers producers farmers retailers
@@ -251,6 +252,9 @@ def _left_phrase(tokens: list[tuple[str, int, int]], end: int) -> tuple[int, int
         ):
             start -= 1  # "Secretary of State Antony Blinken", "Bank of Japan"
             continue
+        if capitals and lower == "of" and start - 2 >= 0 and tokens[start - 2][0].lower() in PEOPLE:
+            start -= 2  # "the women of Texas", "residents of Okinawa"
+            break
         if lower in _STOP:
             break
         if lower in _CALENDAR:
@@ -458,6 +462,33 @@ def _negated(tokens: list[tuple[str, int, int]], group: int, cue: int) -> bool:
 
 _OPPOSITE: dict[Polarity, Polarity] = {"gain": "loss", "loss": "gain"}
 
+# Verbs that undo a measure: what the measure did for someone is undone with it.
+_UNDOING = frozenset(
+    "block end halt invalidate overturn repeal scrap suspend revoke rescind vacate cancel "
+    "reverse strike".split()
+)
+_UNDO_FORMS = frozenset(
+    f"{verb}{ending}" for verb in _UNDOING for ending in ("", "s", "ed", "d", "ing")
+) | frozenset("struck striking".split())
+
+
+def _undone(tokens: list[tuple[str, int, int]], group: int) -> bool:
+    """True when the cue at `group` tells what an undone measure did: "vacated the moratorium
+    established to protect renters", "blocked a program protecting immigrants". The cue must
+    modify the measure (after "to", "that", "which", or as an -ing form), and a verb that undoes
+    it must come earlier in the same clause."""
+    cue = tokens[group][0].lower()
+    before = tokens[group - 1][0].lower() if group > 0 else ""
+    if not (cue.endswith("ing") or before in ("to", "that", "which")):
+        return False
+    for index in range(group - 1, max(-1, group - 14), -1):
+        token = tokens[index][0].lower()
+        if token in (".", ";", "but", "and", "while"):
+            return False
+        if token in _UNDO_FORMS:
+            return True
+    return False
+
 
 def _participle(token: str) -> bool:
     return token.lower().endswith(("ed", "en")) or token.lower() in (
@@ -515,11 +546,14 @@ def parties_in(sentence: str) -> list[Found]:
         at_risk = lower == "risk" and index > 0 and tokens[index - 1][0].lower() == "at"
         if (lower in _LOSS_STATES | _GAIN_STATES or at_risk) and index > 0:
             group, _ = _verb_group_start(tokens, index - 1 if at_risk else index)
+            span = None
             if group < index - (1 if at_risk else 0):  # after "to be": "are still missing"
                 span = _subject(tokens, group)
-                if span is not None:
-                    state: Polarity = "gain" if lower in _GAIN_STATES else "loss"
-                    found.extend(_found(text, tokens, span, state, token))
+            elif at_risk:  # "leaving millions of Americans at risk of losing their homes"
+                span = _left_phrase(tokens, index - 2)
+            if span is not None:
+                state: Polarity = "gain" if lower in _GAIN_STATES else "loss"
+                found.extend(_found(text, tokens, span, state, token))
             continue
         change = _having(tokens, index)
         if change is not None:
@@ -535,7 +569,9 @@ def parties_in(sentence: str) -> list[Found]:
             for ahead in range(index + 1, min(index + 9, len(tokens) - 1)):
                 if tokens[ahead][0] in (".", ",", ";"):
                     break
-                if tokens[ahead][0].lower() in ("to", "for"):
+                if tokens[ahead][0].lower() in ("to", "for") or (
+                    verb == "share" and tokens[ahead][0].lower() == "with"
+                ):
                     span = _right_phrase(tokens, ahead + 1)
                     if span is not None:
                         found.extend(_found(text, tokens, span, "gain", token))
@@ -560,9 +596,11 @@ def parties_in(sentence: str) -> list[Found]:
             polarity, role = _LEMMAS[verb]
         group, passive = _verb_group_start(tokens, index)
         passive = passive and _participle(token)
-        if _negated(tokens, group, index):
+        negated = _negated(tokens, group, index)
+        if (negated and not (role == "subject" and polarity == "loss")) or _undone(tokens, group):
             # What did not happen is its opposite for the party: an officer "will not be
-            # disciplined", a party that "did not win".
+            # disciplined", a party that "did not win", renters whom an overturned moratorium
+            # protected. A loss its subject bears stays one: "renters who could not pay".
             polarity = _OPPOSITE[polarity]
         span = None
         if role == "object" and not passive:

@@ -63,6 +63,25 @@ from agent.checks.text import content_words, normalize
         # what did not happen is its opposite: not punished is spared
         ("The officer will not be disciplined, the department said.", "officer", "gain"),
         ("Republicans didn't win the seat.", "Republicans", "loss"),
+        # ...but a loss its subject bears stays one
+        ("Renters who could not pay their rent were evicted.", "Renters", "loss"),
+        # what an undone measure did for someone is undone with it
+        (
+            "A judge vacated the moratorium established last year to protect renters.",
+            "renters",
+            "loss",
+        ),
+        ("A judge blocked a program protecting young immigrants.", "young immigrants", "loss"),
+        ("Police blocked the road and arrested protesters.", "protesters", "loss"),  # no measure
+        # "at risk" with no verb before it, and a people noun "of" a place
+        (
+            "The ruling struck down the ban, leaving millions of Americans at risk of eviction.",
+            "Americans",
+            "loss",
+        ),
+        ("The women of Texas are essentially banned from the procedure.", "women of Texas", "loss"),
+        # giving: shared "with" its recipients
+        ("The U.S. will share 20 million doses with poorer nations.", "poorer nations", "gain"),
     ],
 )
 def test_the_party_is_the_one_the_syntax_names(sentence: str, party: str, polarity: str) -> None:
