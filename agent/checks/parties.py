@@ -632,11 +632,34 @@ def _found(
     """The party of a noun-phrase span (with its "in Trieste"), or none when it is too short."""
     first, head = span
     last = _extend(tokens, head)
+    specific = tokens[head][0].lower() not in _GENERIC or last > head or head > first
+    if not specific:
+        first = _counted_from(tokens, first)  # "At least 12 people", not a bare "People"
     phrase = text[tokens[first][1] : tokens[last][2]].strip(" ,;:'\"")
     if phrase.endswith(".") and not tokens[last][0].endswith("."):
         phrase = phrase[:-1]
     phrase = re.sub(r"['’]s$", "", phrase)
     if len(phrase) < 3:
         return []
-    specific = tokens[head][0].lower() not in _GENERIC or last > head or head > first
     return [Found(phrase, polarity, cue, specific)]
+
+
+_QUANTIFIERS = frozenset("at least more than nearly about almost around over some up to".split())
+
+
+def _counted_from(tokens: list[tuple[str, int, int]], first: int) -> int:
+    """Where the count before a bare "people" starts ("at least 12", "nine", "thousands of"),
+    or `first` when no figure comes before it."""
+    index = first - 1
+    if index >= 1 and tokens[index][0].lower() == "of":
+        index -= 1  # "thousands of people"
+    figure = index >= 0 and (
+        tokens[index][0].replace(",", "").isdigit()
+        or tokens[index][0].lower() in NUMBER_WORDS
+        or tokens[index][0].lower() in ("dozens", "hundreds", "thousands", "millions")
+    )
+    if not figure:
+        return first
+    while index - 1 >= 0 and tokens[index - 1][0].lower() in _QUANTIFIERS:
+        index -= 1
+    return index

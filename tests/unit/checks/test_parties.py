@@ -105,7 +105,11 @@ def test_no_party_where_none_gains_or_loses(sentence: str) -> None:
 
 def test_a_bare_people_is_not_specific_but_a_qualified_one_is() -> None:
     (bare,) = parties_in("Nine people were killed when a ferry capsized.")
-    assert bare.party == "people" and not bare.specific
+    assert bare.party == "Nine people" and not bare.specific  # the count says who they are
+    (counted,) = parties_in("At least 12 people were killed when a passenger ferry capsized.")
+    assert counted.party == "At least 12 people"
+    (uncounted,) = parties_in("People were hurt when the roof fell.")
+    assert uncounted.party == "People"
     (qualified,) = parties_in("The storm killed 12 people in Florida.")
     assert qualified.specific
 
