@@ -500,10 +500,12 @@ def extract_parties(evidence: Evidence, limit: int = 3) -> tuple[list[Party], li
     chosen: dict[str, list[Party]] = {"gain": [], "loss": []}
     taken: list[set[str]] = []
     for polarity in ("loss", "gain"):
-        for _, _, party in sorted(found[polarity], key=lambda f: (f[0], f[1])):
+        for generic, _, party in sorted(found[polarity], key=lambda f: (f[0], f[1])):
             if len(chosen[polarity]) >= limit:
                 break
-            key = set(content_words(party.party))
+            # A bare group is one party whatever its count: "At least 12 people" and "Nine
+            # people" (two accounts of the dead) are named once.
+            key = {party.party.split()[-1].lower()} if generic else set(content_words(party.party))
             if any(key == other for other in taken):
                 continue
             taken.append(key)

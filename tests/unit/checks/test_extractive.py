@@ -199,6 +199,12 @@ def test_parties_are_named_in_the_evidence_and_in_their_own_sentence() -> None:
         assert set(content_words(party.explanation)) <= set(content_words(sentence))
 
 
+def test_a_bare_group_counted_twice_is_one_party() -> None:
+    benefited, impacted = extract_parties(evidence_of("riverton-ferry-conflict"))
+    assert [p.party for p in impacted] == ["At least 12 people"], impacted  # not "Nine people" too
+    assert benefited == []
+
+
 def test_no_party_is_invented_from_a_cluster_that_names_no_one_gaining_or_losing() -> None:
     quiet = cluster(
         {
