@@ -27,6 +27,7 @@ from typing import Any
 
 from agent.checks.extractive import composed_headline, extract_parties, extractive_summary
 from agent.checks.factcheck import Source, check_claim
+from agent.checks.parties import names_party
 from agent.checks.text import content_words, normalize, shared_words, split_sentences
 from agent.errors import ClusterRefused
 from agent.nodes.classify import (
@@ -94,7 +95,7 @@ def score_item(item: EvalItem) -> dict[str, Any]:
     row["impacted_filled"] = float(bool(impacted))
     parties = benefited + impacted
     row["party_named"] = (
-        sum(_named(p.party, sources[p.sentence].text) for p in parties) / len(parties)
+        sum(names_party(p.party, sources[p.sentence].text) for p in parties) / len(parties)
         if parties
         else None
     )
@@ -142,10 +143,6 @@ def _tone(score: float) -> str:
     if score <= -SENTIMENT_CLEAR:
         return "negative"
     return "neutral"
-
-
-def _named(party: str, sentence: str) -> bool:
-    return set(content_words(party)) <= set(content_words(sentence))
 
 
 def whole_phrase(party: str, sentence: str) -> bool:

@@ -43,7 +43,8 @@ from agent.checks.factcheck import (
     rule_check,
 )
 from agent.checks.neutrality import loaded_words
-from agent.checks.text import content_words, normalize, not_reporting, numbers, words
+from agent.checks.parties import names_party
+from agent.checks.text import normalize, not_reporting, numbers, words
 from agent.schemas import Claim, Conflict, FactCheck, Section
 
 DRAFT_SECTIONS: tuple[DraftSection, ...] = ("summary", "timeline", "who_benefited", "who_impacted")
@@ -185,7 +186,7 @@ def _check_item(
     )
     if target.party is not None and result.verdict == "supported":
         # The party itself must be named in the evidence it cites.
-        if not any(_names_party(target.party, s.text) for s in result.evidence):
+        if not any(names_party(target.party, s.text) for s in result.evidence):
             result = ClaimResult(
                 "unsupported", [f"the evidence does not name {target.party!r}"], result.evidence
             )
@@ -431,7 +432,7 @@ def fallback(
             naming = [
                 sources[s]
                 for s in target.citations
-                if s in sources and _names_party(party, sources[s].text)
+                if s in sources and names_party(party, sources[s].text)
             ]
             if naming:
                 parties = fixes[section]
@@ -510,12 +511,6 @@ def _removed(section: Section, text: str, reason: str) -> FlagData:
 def _clip(text: str, limit: int = 120) -> str:
     text = " ".join(text.split())
     return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def _names_party(party: str, text: str) -> bool:
-    words_of_party = [w for w in content_words(party) if len(w) > 2]
-    found = set(content_words(text))
-    return bool(words_of_party) and all(w in found for w in words_of_party)
 
 
 def _dates(source: Source) -> set[str]:

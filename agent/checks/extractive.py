@@ -16,7 +16,7 @@ from typing import NamedTuple
 
 from agent.checks.evidence import Evidence
 from agent.checks.factcheck import SUPPORTED_OVERLAP, Source, best_matches, quantities, rule_check
-from agent.checks.parties import parties_in
+from agent.checks.parties import names_party, parties_in
 from agent.checks.text import (
     content_words,
     normalize,
@@ -487,8 +487,7 @@ def extract_parties(evidence: Evidence, limit: int = 3) -> tuple[list[Party], li
         if not_reporting(sentence):
             continue
         for named in parties_in(sentence):
-            key = set(content_words(named.party))
-            if not key or not key <= set(content_words(sentence)):
+            if not names_party(named.party, sentence):
                 continue  # the party must be named in the sentence that explains it
             found[named.polarity].append(
                 (

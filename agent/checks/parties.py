@@ -25,9 +25,19 @@ from dataclasses import dataclass
 from typing import Literal
 
 from agent.checks.dates import MONTHS, WEEKDAYS
-from agent.checks.text import NUMBER_WORDS, normalize
+from agent.checks.text import NUMBER_WORDS, content_words, normalize
 
 Polarity = Literal["gain", "loss"]
+
+
+def names_party(party: str, text: str) -> bool:
+    """True when the text names the party: every content word of it longer than two letters
+    occurs in the text. The one rule for "a party is named in its evidence": the extractor, the
+    impact node, the fact-check and the evals all ask it."""
+    words_of_party = [w for w in content_words(party) if len(w) > 2]
+    found = set(content_words(text))
+    return bool(words_of_party) and all(w in found for w in words_of_party)
+
 
 # Verbs by what their subject or object undergoes. "object": in the active voice the object
 # gains or loses ("killed nine people", "protects renters"), in the passive the subject does

@@ -12,7 +12,8 @@ from agent.checks.claims import NOT_ENOUGH_EVIDENCE
 from agent.checks.drafts import DraftParty, FlagData, flag
 from agent.checks.evidence import Evidence
 from agent.checks.extractive import Party, extract_parties
-from agent.checks.text import content_words, is_prose, not_reporting
+from agent.checks.parties import names_party
+from agent.checks.text import is_prose, not_reporting
 from agent.context import Context, context_of
 from agent.llm.gateway import Choice
 from agent.nodes.common import evidence_of, try_ask, with_prefix
@@ -63,12 +64,6 @@ def _parties(
         seen.add(name.lower())
         parties.append(DraftParty(party=name, explanation=explanation, citations=naming))
     return parties, flags
-
-
-def names_party(party: str, text: str) -> bool:
-    """True when every content word of the party occurs in the text."""
-    party_words = set(content_words(party))
-    return bool(party_words) and party_words <= set(content_words(text))
 
 
 def _complete(found: list[DraftParty], extracted: list[Party], limit: int = 3) -> None:

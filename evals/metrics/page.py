@@ -19,7 +19,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from agent.checks.text import content_words, shared_words
+from agent.checks.parties import names_party
+from agent.checks.text import shared_words
 from agent.schemas import Story
 from evals.metrics.categories import expected_category
 
@@ -40,8 +41,7 @@ def page_scores(story: Story, topic: object = None) -> dict[str, Any]:
                 if c.section == section and c.index == index
                 for e in c.evidence
             ]
-            words = set(content_words(party.party))
-            named.append(float(any(words <= set(content_words(q)) for q in quotes)))
+            named.append(float(any(names_party(party.party, q) for q in quotes)))
     if named:
         scores["party_named"] = sum(named) / len(named)
     texts = [s.text for s in story.summary]

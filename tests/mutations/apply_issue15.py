@@ -143,7 +143,7 @@ CHANGES: tuple[Change, ...] = (
         (
             Edit(
                 "agent/checks/claims.py",
-                "        if not any(_names_party(target.party, s.text) for s in result.evidence):\n",
+                "        if not any(names_party(target.party, s.text) for s in result.evidence):\n",
                 "        if False:\n",
             ),
         ),
