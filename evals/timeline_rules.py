@@ -3,7 +3,7 @@
     python -m evals.timeline_rules [--data DIR]
 
 The timeline node's dates are found by rule (agent/checks/dates.py, the node's
-`date_candidates`) and chosen by rule (`with_rule_events`); the model only phrases the events
+`date_candidates`) and chosen by rule (`rule_events`); the model only phrases the events
 of the chosen dates, so the dates scored here are the node's with any model. This runs that
 choice (the best-supported candidates, merged as the node merges them)
 on each topic's sampled cluster and prints date precision, recall and F1 beside the
@@ -20,7 +20,7 @@ from typing import Any
 from agent.checks.drafts import DraftEvent
 from agent.checks.evidence import Evidence
 from agent.nodes.screen import DEFAULT_EVIDENCE_TOKENS, build_evidence
-from agent.nodes.timeline import MAX_EVENTS, _merge, date_candidates, with_rule_events
+from agent.nodes.timeline import MAX_EVENTS, date_candidates, merge_events, rule_events
 from agent.settings import Settings
 from evals.datasets.timeline17 import DEFAULT_MAX_ARTICLES, load_timeline17
 from evals.metrics.timeline import most_frequent_dates, prf
@@ -31,7 +31,7 @@ TUNED = ("h1n1",)
 
 def rule_timeline(evidence: Evidence) -> list[DraftEvent]:
     """The timeline node's events in the sources' words: best-supported dates first."""
-    return _merge(with_rule_events([], date_candidates(evidence)))
+    return merge_events(rule_events(date_candidates(evidence)))
 
 
 KEYS = (

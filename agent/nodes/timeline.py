@@ -123,7 +123,7 @@ SAME_EVENT = 0.6
 twice ("Inflation fell…" in two articles); the first, best-supported date stands."""
 
 
-def _merge(events: list[DraftEvent]) -> list[DraftEvent]:
+def merge_events(events: list[DraftEvent]) -> list[DraftEvent]:
     """Merge events that tell the same happening; their citations join."""
     merged: list[DraftEvent] = []
     for event in events:
@@ -165,11 +165,12 @@ class TimelineUpdate(TypedDict, total=False):
     flags: list[FlagData]
 
 
-def with_rule_events(events: list[DraftEvent], candidates: list[DateCandidate]) -> list[DraftEvent]:
-    """Add candidate dates not yet covered, up to MAX_EVENTS, in place, each as its sentence in
-    the evidence's own words, so background ("took office in October 2025") is not lost. The
+def rule_events(candidates: list[DateCandidate]) -> list[DraftEvent]:
+    """The dates the timeline keeps, up to MAX_EVENTS, each as its sentence in the evidence's
+    own words, so background ("took office in October 2025") is not lost. The
     best-corroborated dates first, day-precise before vague: the budget goes to them."""
-    covered = {e["date"] for e in events}
+    events: list[DraftEvent] = []
+    covered: set[str] = set()
     by_support = sorted(
         candidates, key=lambda c: (-c["support"], _PRECISION_RANK[c["precision"]], c["date"])
     )
@@ -218,7 +219,7 @@ def extract_timeline(state: StoryState, runtime: Runtime[Context]) -> TimelineUp
     # phrases them: an event it phrases for a date the rule chose replaces that date's
     # sentence, and a date it picks beyond those is not added. So a weak model cannot displace
     # a corroborated date, and a strong one still writes the events.
-    events = with_rule_events([], candidates)
+    events = rule_events(candidates)
     phrased: dict[str, DraftEvent] = {}
     for item in draft.events if draft is not None else []:
         candidate = by_id[item.candidate]
@@ -232,7 +233,7 @@ def extract_timeline(state: StoryState, runtime: Runtime[Context]) -> TimelineUp
             citations=[candidate["sentence"]],
         )
     events = [phrased.get(event["date"], event) for event in events]
-    events = _merge(events)
+    events = merge_events(events)
     corroborate(events, candidates)
     events.sort(key=lambda e: e["date"])
     return {"timeline": events, "calls": calls, "flags": flags}

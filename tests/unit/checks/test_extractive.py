@@ -310,7 +310,7 @@ def test_one_sentence_is_one_event() -> None:
 
 
 def test_the_same_happening_told_twice_is_one_event() -> None:
-    from agent.nodes.timeline import _merge
+    from agent.nodes.timeline import merge_events
 
     events = [
         {
@@ -325,7 +325,7 @@ def test_the_same_happening_told_twice_is_one_event() -> None:
         },
         {"date": "2026-04-10", "event": "The central bank held rates.", "citations": ["a2.s4"]},
     ]
-    merged = _merge(events)
+    merged = merge_events(events)
     assert len(merged) == 2
     assert merged[0]["citations"] == ["a1.s1", "a2.s3"]
 
