@@ -37,8 +37,10 @@ figures tell one fact (see `redundant`)."""
 COMPRESS = True
 STORY_OVERLAP = 0.6
 """No two summary sentences share more than this of the shorter one's content words."""
-SHARED = 0.35
+SHARED = 0.2
 """A sentence whose content words other articles carry at this rate reports a shared fact."""
+SHARED_BUDGET = 0.5
+"""The share of the summary's words the shared facts may fill before the sides take turns."""
 
 
 @dataclass
@@ -186,8 +188,12 @@ def _figure_clause(text: str, figure: float) -> str:
     attribution = _ATTRIBUTION.search(core)
     tail = attribution.group(0) if attribution else ""
     body = core[: attribution.start()] if attribution else core
-    for clause in re.split(r",\s+|\s+(?=(?:when|after|as|while|because)\b)", body):
+    clauses = re.split(r",\s+|\s+(?=(?:when|after|as|while|because)\b)", body)
+    for index, clause in enumerate(clauses):
         if figure in numbers(clause):
+            if index and re.match(r"(?:when|after|as|while|because)\b", clause):
+                # "after about 50 minutes" depends on the clause before it: keep both.
+                clause = f"{clauses[index - 1]} {clause}"
             return clause.strip() + tail
     return core
 
@@ -341,12 +347,21 @@ def extractive_summary(
         )
 
     ranked = sorted(pool, key=lambda c: (-_rank(c), c.article, c.position))
-    # The shared facts: what most outlets report, most corroborated first.
-    for candidate in ranked:
-        if candidate.shared >= SHARED and fits(candidate):
-            add(candidate, SHARED_FRAME if not lines else None)
-        if used >= budget_words * 0.6:
+    # The shared facts: each time the sentence that adds most of the words the articles share,
+    # per square root of its length (so neither a long sentence nor a fragment wins by size).
+    weight = Counter(w for candidate in pool for w in candidate.terms)
+    covered = {w for text in chosen for w in content_words(text)}
+    shared = [c for c in ranked if c.shared >= SHARED]
+    while used < budget_words * SHARED_BUDGET:
+        best = max(
+            (c for c in shared if fits(c)),
+            key=lambda c: sum(weight[w] - 1 for w in c.terms - covered) / len(c.text.split()) ** 0.5,
+            default=None,
+        )
+        if best is None:
             break
+        add(best, SHARED_FRAME if not lines else None)
+        covered |= best.terms
     # What each side adds: the sides take turns, each its best sentence not yet said.
     order = [side for side in ("left", "center", "right", None)]
     by_side = {side: [c for c in ranked if c.side == side] for side in order}
@@ -360,9 +375,15 @@ def extractive_summary(
                     progress = True
                     break
     # A composed line can repeat another more than its parts did: the story's limit holds.
+    # And of two lines that tell one fact, the fuller stands: "had 86 passengers on board",
+    # chosen first for being short, gives way to "was carrying 86 passengers … two kilometres
+    # from the harbour", which says it and more.
     final: list[SummaryLine] = []
-    for line in lines:
-        if not any(shared_words(line.text, kept.text) > STORY_OVERLAP for kept in final):
+    for index, line in enumerate(lines):
+        fuller = [other.text for other in lines[index + 1 :]]
+        if not any(shared_words(line.text, kept.text) > STORY_OVERLAP for kept in final) and not (
+            index >= len(keep or []) and line.origin is None and redundant(line.text, fuller)
+        ):
             final.append(line)
     return final
 

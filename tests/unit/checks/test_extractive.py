@@ -339,3 +339,22 @@ def test_a_sentence_wholly_in_brackets_is_kept_not_emptied() -> None:
     assert extractive.compressed(aside) == (
         "About 204.3 million people described themselves as white."
     )
+
+
+def test_a_conflicting_figure_in_a_dependent_clause_keeps_the_clause_it_depends_on() -> None:
+    # "after about 50 minutes" alone is no clause: the other account is stated whole.
+    first = extractive.Candidate(
+        "f2.s3", "f2", "Fox News", "right", "Rescue crews took an hour to reach the ferry.", 3
+    )
+    second = extractive.Candidate(
+        "f1.s3",
+        "f1",
+        "The Guardian",
+        "left",
+        "Rescue boats reached the ferry after about 50 minutes.",
+        3,
+    )
+    assert extractive.conflict_sentence(first, second, 50.0) == (
+        "Rescue crews took an hour to reach the ferry (Fox News), while rescue boats reached "
+        "the ferry after about 50 minutes (The Guardian)."
+    )
