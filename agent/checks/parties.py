@@ -96,7 +96,13 @@ _GIVING = frozenset(
     "give provide offer extend grant award approve authorize recommend send deliver ship donate "
     "share".split()
 )
+# And verbs that withhold it: the one it is withheld from ("to", "for") loses it.
+_WITHHOLDING = frozenset("deny refuse withhold".split())
 _IRREGULAR = {
+    "withheld": "withhold",
+    "gave": "give",
+    "given": "give",
+    "sent": "send",
     "lost": "lose",
     "won": "win",
     "paid": "pay",
@@ -135,7 +141,7 @@ def lemma(token: str) -> str | None:
                 guesses.append(base[:-1])  # "barred" -> "bar"
     for guess in guesses:
         guess = _BRITISH.get(guess, guess)
-        if guess in _LEMMAS or guess in _GIVING:
+        if guess in _LEMMAS or guess in _GIVING or guess in _WITHHOLDING:
             return guess
     return None
 
@@ -196,7 +202,10 @@ _STOP = frozenset(
     """.split()
 )
 # Initialisms ("U.S."), abbreviated titles before a name ("Gov. Andrew Cuomo"), words, marks.
-_TOKEN = re.compile(r"[A-Z]\.(?:[A-Z]\.)+|[A-Z][a-z]{1,3}\.(?=\s+[A-Z])|[\w][\w'’\-]*|[^\w\s]")
+# Figures with thousands separators ("1,400") are one token.
+_TOKEN = re.compile(
+    r"[A-Z]\.(?:[A-Z]\.)+|[A-Z][a-z]{1,3}\.(?=\s+[A-Z])|\d{1,3}(?:,\d{3})+|[\w][\w'’\-]*|[^\w\s]"
+)
 _PP = frozenset("in of from aboard on at".split())
 
 
@@ -279,7 +288,7 @@ def _left_phrase(tokens: list[tuple[str, int, int]], end: int) -> tuple[int, int
             start -= 1
             capitals = True
             continue
-        if lower in _DETERMINERS or lower.isdigit() or lower.endswith("ly"):
+        if lower in _DETERMINERS or lower.replace(",", "").isdigit() or lower.endswith("ly"):
             break
         # A lowercase modifier of a people noun ("port workers", "private employees"), never
         # a verb ("to protect renters", "provide employees").
@@ -406,6 +415,13 @@ def _subject(tokens: list[tuple[str, int, int]], group: int) -> tuple[int, int] 
     return None
 
 
+# Adverbs without "-ly", which follow a noun phrase without being its noun ("nations abroad").
+_ADVERBS = frozenset(
+    "abroad overseas home here there too again alone together instead nationwide worldwide "
+    "anyway either".split()
+)
+
+
 def _compound(tokens: list[tuple[str, int, int]], head: int) -> bool:
     """True when the word at `head` modifies a noun after it ("child care", "GOP support")."""
     if head + 1 >= len(tokens):
@@ -414,7 +430,7 @@ def _compound(tokens: list[tuple[str, int, int]], head: int) -> bool:
     return (
         _wordy(following)
         and following[:1].islower()
-        and following.lower() not in _STOP | _CALENDAR | _TIME
+        and following.lower() not in _STOP | _CALENDAR | _TIME | _ADVERBS
         and not following.lower().endswith(("ly", "ed", "ing"))  # "workers involved in"
     )
 
@@ -580,8 +596,14 @@ def parties_in(sentence: str) -> list[Found]:
             continue
         noun_use = index > 0 and tokens[index - 1][0].lower() in _ARTICLES
         verb = lemma(token) if token[:1].islower() and not noun_use else None
-        if verb in _GIVING:
-            # The recipient: "to" or "for" and a noun phrase, within a few words.
+        if verb in _GIVING or verb in _WITHHOLDING:
+            # The recipient: "to" or "for" and a noun phrase, within a few words. What is given
+            # is its gain, what is withheld ("denied visas to immigrants") its loss, and either
+            # turns over when it did not happen or was undone.
+            start, _ = _verb_group_start(tokens, index)
+            given: Polarity = "loss" if verb in _WITHHOLDING else "gain"
+            if _negated(tokens, start, index) or _undone(tokens, start):
+                given = _OPPOSITE[given]
             for ahead in range(index + 1, min(index + 9, len(tokens) - 1)):
                 if tokens[ahead][0] in (".", ",", ";"):
                     break
@@ -590,11 +612,11 @@ def parties_in(sentence: str) -> list[Found]:
                 ):
                     span = _right_phrase(tokens, ahead + 1)
                     if span is not None:
-                        found.extend(_found(text, tokens, span, "gain", token))
+                        found.extend(_found(text, tokens, span, given, token))
                     break
             if verb not in _LEMMAS:
                 group, passive = _verb_group_start(tokens, index)
-                if passive and _participle(token):
+                if verb in _GIVING and passive and _participle(token):
                     # "families were given", "the company was awarded": the subject gains.
                     span = _left_phrase(tokens, group - 1)
                     if span is not None:

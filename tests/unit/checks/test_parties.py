@@ -82,6 +82,17 @@ from agent.checks.text import content_words, normalize
         ("The women of Texas are essentially banned from the procedure.", "women of Texas", "loss"),
         # giving: shared "with" its recipients
         ("The U.S. will share 20 million doses with poorer nations.", "poorer nations", "gain"),
+        # an adverb after the recipient is not its noun; a figure with commas is one figure
+        ("Biden will ship surplus doses to needy nations abroad.", "needy nations", "gain"),
+        ("The state gave $1,400 to families in need.", "families", "gain"),
+        ("Families were given vouchers for the trains.", "Families", "gain"),
+        # withholding: the one a thing is denied to loses it, unless that is undone
+        ("The agency denied benefits to veterans.", "veterans", "loss"),
+        (
+            "Biden rescinded an order that would have denied visas to immigrants.",
+            "immigrants",
+            "gain",
+        ),
     ],
 )
 def test_the_party_is_the_one_the_syntax_names(sentence: str, party: str, polarity: str) -> None:
