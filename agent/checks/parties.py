@@ -87,7 +87,9 @@ _NOUNS: dict[str, Polarity] = {
         "gain",
     ),
     **dict.fromkeys(
-        "blow setback defeat loss hurdle threat risk burden rebuke cost".split(), "loss"
+        "blow setback defeat loss hurdle threat risk burden rebuke cost attack attacks pressure "
+        "sanctions crackdown tariffs charges criticism".split(),
+        "loss",
     ),
 }
 # Verbs that give a thing to someone: the one it goes "to" or is "for" gains it

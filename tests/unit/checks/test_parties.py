@@ -60,6 +60,8 @@ from agent.checks.text import content_words, normalize
             "loss",
         ),
         ("It threw up a major hurdle for President Biden's plan.", "President Biden", "loss"),
+        ("Wednesday's attacks on demonstrators will be investigated.", "demonstrators", "loss"),
+        ("The pressure on renters is rising.", "renters", "loss"),
         # what did not happen is its opposite: not punished is spared
         ("The officer will not be disciplined, the department said.", "officer", "gain"),
         ("Republicans didn't win the seat.", "Republicans", "loss"),
