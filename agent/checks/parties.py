@@ -701,5 +701,9 @@ def _counted_from(tokens: list[tuple[str, int, int]], first: int) -> int:
     if not figure:
         return first
     while index - 1 >= 0 and tokens[index - 1][0].lower() in _QUANTIFIERS:
+        if tokens[index - 1][0].lower() == "to" and (
+            index < 2 or tokens[index - 2][0].lower() != "up"
+        ):
+            break  # "up to 500 people", but not "given to millions of people"
         index -= 1
     return index

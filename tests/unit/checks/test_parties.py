@@ -125,6 +125,10 @@ def test_a_bare_people_is_not_specific_but_a_qualified_one_is() -> None:
     assert uncounted.party == "People"
     (qualified,) = parties_in("The storm killed 12 people in Florida.")
     assert qualified.specific
+    (upto,) = parties_in("Up to 500 people were evacuated from the valley.")
+    assert upto.party == "Up to 500 people"
+    (given,) = parties_in("The drug will give hope to millions of people.")
+    assert given.party == "millions of people"  # the "to" of giving is no part of the count
 
 
 def test_inflections_find_their_verb() -> None:
