@@ -355,7 +355,9 @@ def extractive_summary(
     while used < budget_words * SHARED_BUDGET:
         best = max(
             (c for c in shared if fits(c)),
-            key=lambda c: sum(weight[w] - 1 for w in c.terms - covered) / len(c.text.split()) ** 0.5,
+            key=lambda c: (
+                sum(weight[w] - 1 for w in c.terms - covered) / len(c.text.split()) ** 0.5
+            ),
             default=None,
         )
         if best is None:
