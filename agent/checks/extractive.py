@@ -352,6 +352,7 @@ def extractive_summary(
     weight = Counter(w for candidate in pool for w in candidate.terms)
     covered = {w for text in chosen for w in content_words(text)}
     shared = [c for c in ranked if c.shared >= SHARED]
+    first_shared = len(lines)
     while used < budget_words * SHARED_BUDGET:
         best = max(
             (c for c in shared if fits(c)),
@@ -364,6 +365,7 @@ def extractive_summary(
             break
         add(best, SHARED_FRAME if not lines else None)
         covered |= best.terms
+    shared_lines = lines[first_shared:]
     # What each side adds: the sides take turns, each its best sentence not yet said.
     order = [side for side in ("left", "center", "right", None)]
     by_side = {side: [c for c in ranked if c.side == side] for side in order}
@@ -387,7 +389,17 @@ def extractive_summary(
             index >= len(keep or []) and line.origin is None and redundant(line.text, fuller)
         ):
             final.append(line)
-    return final
+    # The shared facts read in news order: the most central first, the rest as their articles
+    # tell them (lead before detail), before what each side adds.
+    position = {c.id: c.position for c in pool}
+    movable = {id(line) for line in shared_lines[1:]}
+    facts = iter(
+        sorted(
+            (line for line in final if id(line) in movable),
+            key=lambda line: position.get(line.sentences[0], 0),
+        )
+    )
+    return [next(facts) if id(line) in movable else line for line in final]
 
 
 # --------------------------------------------------------------------------- headline

@@ -358,3 +358,14 @@ def test_a_conflicting_figure_in_a_dependent_clause_keeps_the_clause_it_depends_
         "Rescue crews took an hour to reach the ferry (Fox News), while rescue boats reached "
         "the ferry after about 50 minutes (The Guardian)."
     )
+
+
+def test_the_shared_facts_read_in_news_order_after_the_most_central_one() -> None:
+    # The coverage pick takes "cooperating with investigators" (a lead's fifth sentence)
+    # before "carrying 86 passengers" (a second sentence); the page tells the lead first.
+    lines = extractive_summary(evidence_of("riverton-ferry-conflict"))
+    texts = [line.text for line in lines]
+    carrying = next(i for i, t in enumerate(texts) if "86 passengers" in t)
+    cooperating = next(i for i, t in enumerate(texts) if "cooperating with investigators" in t)
+    assert texts[0].startswith("At least 12 people were killed")
+    assert carrying < cooperating, texts
