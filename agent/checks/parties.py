@@ -410,10 +410,27 @@ def _subject(tokens: list[tuple[str, int, int]], group: int) -> tuple[int, int] 
     # in the SM-3 programme could see…", "Residents near the port will pay…".
     for index in range(group - 1, max(-1, group - 9), -1):
         token = tokens[index][0]
+        if token.lower() == "and":
+            return _relative_subject(tokens, index)
         if not _wordy(token) or token.lower() in _CLAUSE_WORDS:
             return None
         if token.lower() in PEOPLE and not _compound(tokens, index):
             return _left_phrase(tokens, index)
+    return None
+
+
+def _relative_subject(
+    tokens: list[tuple[str, int, int]], conjunction: int
+) -> tuple[int, int] | None:
+    """The subject of a verb joined by "and" to a relative clause's verb: "Afghans who worked
+    for the U.S. government and faced retaliation" is what the Afghans faced. "who" must come
+    within the clause before the "and", with no other clause between."""
+    for index in range(conjunction - 1, max(-1, conjunction - 12), -1):
+        token = tokens[index][0].lower()
+        if token == "who":
+            return _left_phrase(tokens, index)
+        if not _wordy(tokens[index][0]) or token in _CLAUSE_WORDS:
+            return None
     return None
 
 

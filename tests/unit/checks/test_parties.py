@@ -36,6 +36,12 @@ from agent.checks.text import content_words, normalize
         # a pronoun or a possessive stands for the party before it
         ("Fishing crews said they would lose access to the moorings.", "Fishing crews", "loss"),
         ("Homeowners said the barrier would protect their houses.", "Homeowners", "gain"),
+        # a verb joined by "and" to a relative clause's verb has the relative's subject
+        (
+            "The Afghans who worked for the U.S. government and faced retaliation arrived Friday.",
+            "Afghans",
+            "loss",
+        ),
         # a comparative object: more of a good is a gain, more of a burden a loss
         (
             "Defence manufacturers could see larger orders, analysts said.",
