@@ -375,6 +375,12 @@ _NOT_REPORTING: list[tuple[str, re.Pattern[str]]] = [
         ),
     ),
     ("an advertisement", re.compile(r"^\W*(advertisement|sponsored( content)?|ad)\W*$", re.I)),
+    (
+        # A scraped page's tags or script left in the text: printed, they would be the page's
+        # code, not its news ("…an official said.</p><script>x()</script>").
+        "page markup",
+        re.compile(r"<(/?(p|div|span|br|a|b|i|em|strong|img|script|style|iframe)\b|!--)", re.I),
+    ),
 ]
 
 

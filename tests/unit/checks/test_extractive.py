@@ -73,6 +73,10 @@ def cluster(*articles: dict[str, Any]) -> Cluster:
         ("Residents said they would sign up volunteers for the cleanup.", True),
         ("The senator said the rules of the chamber must change.", True),
         ("Voters were told to ignore the rumours.", True),
+        ("The talks lasted 50 minutes, an official said.</p><script>x()</script>", False),
+        ("<div><p>Japanese Defense Minister Shinjiro Koizumi met Hegseth.", False),
+        ("Prices rose faster than wages, so a < b for most households.", True),
+        ("AT&T and Procter &amp; Gamble shares fell.", True),
     ],
 )
 def test_not_reporting_tells_instructions_prompts_and_credits_from_news(
