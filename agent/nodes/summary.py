@@ -9,7 +9,7 @@ from typing_extensions import TypedDict
 from agent.checks.drafts import DraftSentence, FlagData, ItemNote, flag
 from agent.checks.evidence import Evidence
 from agent.checks.extractive import SummaryLine, extractive_summary, redundant
-from agent.checks.text import is_prose, not_reporting
+from agent.checks.text import content_words, is_prose, not_reporting, numbers
 from agent.context import Context, context_of
 from agent.llm.gateway import Choice
 from agent.nodes.common import evidence_of, try_ask, with_prefix
@@ -41,21 +41,44 @@ def model_lines(
     settings ask for it, then revise and fallback); here only what can never stand is dropped.
     """
     index = evidence.sentence_index()
+    sources = [sentence.text for article in evidence.originals() for sentence in article.sentences]
     kept: list[SummaryLine] = []
     dropped: list[str] = []
     for item in items:
         text = " ".join(item.text.split())
         cites = [c for c in dict.fromkeys(item.citations) if c in index]
-        # A summary sentence is a sentence: a headline fragment does not count.
+        # A summary sentence is a sentence: a headline fragment or a cut-off excerpt ("linked
+        # to the...") does not count. A source's sentence copied whole is a choice among the
+        # sources, which the extractive summary makes from every article's words; the model's
+        # own sentences (a stronger model's prose) are what it adds.
         if (
             not (is_prose(text) and text.rstrip("\"”’')").endswith((".", "!", "?")) and cites)
+            or text.rstrip().endswith(("...", "…"))
             or not_reporting(text) is not None
             or redundant(text, [line.text for line in kept])
+            or any(copied(text, source) for source in sources)
         ):
             dropped.append(text)
             continue
         kept.append(SummaryLine(text, cites))
     return kept, dropped
+
+
+COPIED = 0.9
+"""A sentence sharing this much of its content words with a source sentence, both ways, is
+that sentence copied."""
+
+
+def copied(text: str, source: str) -> bool:
+    """True when the text is the source sentence copied (give or take a word or its marks),
+    with the same figures: one with another figure is a claim for the fact-check."""
+    mine, theirs = set(content_words(text)), set(content_words(source))
+    both = len(mine & theirs)
+    return (
+        bool(mine and theirs)
+        and min(both / len(mine), both / len(theirs)) >= COPIED
+        and set(numbers(text)) == set(numbers(source))
+    )
 
 
 class SummaryUpdate(TypedDict):
@@ -94,9 +117,10 @@ def draft_summary(state: StoryState, runtime: Runtime[Context]) -> SummaryUpdate
             flag(
                 "extractive",
                 "summary",
-                f"{len(rejected)} of the model's {len(items)} sentences were not prose, not news "
-                "or repeated another; the rest of the summary is built from the sources' own "
-                "sentences (shared facts first, then what each side adds)",
+                f"{len(rejected)} of the model's {len(items)} sentences were not prose, not news, "
+                "repeated another or copied a source's sentence whole; the rest of the summary "
+                "is built from the sources' own sentences (shared facts first, then what each "
+                "side adds)",
             )
         )
     return {"summary": [draft_sentence(line) for line in lines], "calls": calls, "flags": flags}

@@ -82,7 +82,7 @@ def test_stale_and_repeated_decisions(harness: Harness) -> None:
         f"/api/stories/{story_id}/diff", params={"a": 1, "b": 2}, headers=harness.headers()
     ).json()["diff"]
     assert any(line.startswith("+summary 1: Koizumi and Hegseth met") for line in diff)
-    assert any(line.startswith("-summary 1: Japanese Defense Minister") for line in diff)
+    assert any(line.startswith("-summary 1:") for line in diff)  # the drafted line it replaced
 
 
 def test_bad_edits_are_refused_with_what_to_fix(harness: Harness) -> None:

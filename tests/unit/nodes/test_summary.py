@@ -1,5 +1,6 @@
-"""draft_summary's own guard on citations: a cited id that is not in the evidence is dropped
-(the gateway's choices, the other guard, are tested with the gateway)."""
+"""draft_summary's own guards: a cited id that is not in the evidence is dropped (the gateway's
+choices, the other guard, are tested with the gateway); so are a cut-off excerpt and a source
+sentence copied whole, which the extractive summary chooses among."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from agent.schemas import parse_cluster
 from agent.settings import Settings
 from tests.helpers import example, make_agent, scripted
 
-REAL = "The meeting at the Pentagon lasted about 50 minutes."
+REAL = "Koizumi and Hegseth met at the Pentagon for about 50 minutes."
 
 
 def _evidence() -> object:
@@ -36,3 +37,14 @@ def test_the_summary_call_offers_only_the_evidences_ids(settings: Settings) -> N
     cites = request.schema["$defs"]["SummaryItem"]["properties"]["citations"]["items"]
     ids = {s.id for a in _evidence().originals() for s in a.sentences}  # type: ignore[attr-defined]
     assert cites["enum"] and set(cites["enum"]) <= ids
+
+
+def test_a_copied_source_sentence_or_a_cut_off_excerpt_is_left_to_the_extractive_summary() -> None:
+    copy = "The meeting at the Pentagon lasted about 50 minutes."
+    wrong_figure = "The meeting at the Pentagon lasted about 90 minutes."
+    cut = "Koizumi and Hegseth met at the Pentagon, where the..."
+    items = [SimpleNamespace(citations=["a2.s2"], text=text) for text in (copy, wrong_figure, cut)]
+    kept, dropped = model_lines(_evidence(), items)  # type: ignore[arg-type]
+    # Another figure is a claim, not a copy: the fact-check and revise decide it.
+    assert [line.text for line in kept] == [wrong_figure]
+    assert dropped == [copy, cut]
