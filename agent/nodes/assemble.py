@@ -113,7 +113,13 @@ def build_story(state: StoryState, context: Context, thread_id: str | None = Non
     def cites(item: DraftItem) -> list[str]:
         return article_ids_of(item["citations"])
 
-    flags = [Flag.model_validate(f) for f in state.get("flags") or []]
+    # The same flag raised twice (a model naming one unfounded party twice) is shown once.
+    flags = list(
+        {
+            (f.kind, f.section, f.index, f.message): f
+            for f in (Flag.model_validate(raw) for raw in state.get("flags") or [])
+        }.values()
+    )
     outlets = {a.outlet.strip().lower() for a in evidence.originals()}
     if len(outlets) == 1:
         flags.append(
