@@ -59,7 +59,7 @@ class Candidate:
 
     @property
     def truncated(self) -> bool:
-        return self.text.rstrip().endswith(("...", "…"))
+        return cut_off(self.text)
 
 
 _TRAILING_ATTRIBUTION = re.compile(
@@ -72,6 +72,11 @@ _TRAILING_ATTRIBUTION = re.compile(
 _PARENTHESIS = re.compile(r"\s*\([^()]{1,80}\)")
 _DASH_ASIDE = re.compile(r"\s+[—–]\s+[^—–]{1,80}\s+[—–]\s+")
 _CUT_TAIL = re.compile(r"(?:\.\.\.|…)\s*$")
+
+
+def cut_off(text: str) -> bool:
+    """True when the text is an excerpt cut mid-sentence ("…linked to the...")."""
+    return bool(_CUT_TAIL.search(text))
 
 
 MIN_WORDS = 5
@@ -182,16 +187,20 @@ def _core(text: str) -> str:
 _ATTRIBUTION = re.compile(r",\s*([^,]{3,60}?)\s+(said|says|reported|reports|according to)\b.*$")
 
 
+# A clause that depends on the one before it: "…reached the ferry after about 50 minutes".
+_DEPENDENT = re.compile(r"(?:when|after|as|while|because)\b")
+
+
 def _figure_clause(text: str, figure: float) -> str:
     """The clause of a sentence that states the figure, with its attribution if it has one."""
     core = _core(text)
     attribution = _ATTRIBUTION.search(core)
     tail = attribution.group(0) if attribution else ""
     body = core[: attribution.start()] if attribution else core
-    clauses = re.split(r",\s+|\s+(?=(?:when|after|as|while|because)\b)", body)
+    clauses = re.split(rf",\s+|\s+(?={_DEPENDENT.pattern})", body)
     for index, clause in enumerate(clauses):
         if figure in numbers(clause):
-            if index and re.match(r"(?:when|after|as|while|because)\b", clause):
+            if index and _DEPENDENT.match(clause):
                 # "after about 50 minutes" depends on the clause before it: keep both.
                 clause = f"{clauses[index - 1]} {clause}"
             return clause.strip() + tail

@@ -619,9 +619,9 @@ def parties_in(sentence: str) -> list[Found]:
             # The recipient: "to" or "for" and a noun phrase, within a few words. What is given
             # is its gain, what is withheld ("denied visas to immigrants") its loss, and either
             # turns over when it did not happen or was undone.
-            start, _ = _verb_group_start(tokens, index)
+            group, passive = _verb_group_start(tokens, index)
             given: Polarity = "loss" if verb in _WITHHOLDING else "gain"
-            if _negated(tokens, start, index) or _undone(tokens, start):
+            if _negated(tokens, group, index) or _undone(tokens, group):
                 given = _OPPOSITE[given]
             for ahead in range(index + 1, min(index + 9, len(tokens) - 1)):
                 if tokens[ahead][0] in (".", ",", ";"):
@@ -634,7 +634,6 @@ def parties_in(sentence: str) -> list[Found]:
                         found.extend(_found(text, tokens, span, given, token))
                     break
             if verb not in _LEMMAS:
-                group, passive = _verb_group_start(tokens, index)
                 if verb in _GIVING and passive and _participle(token):
                     # "families were given", "the company was awarded": the subject gains.
                     span = _left_phrase(tokens, group - 1)

@@ -8,7 +8,7 @@ from typing_extensions import TypedDict
 
 from agent.checks.drafts import DraftSentence, FlagData, ItemNote, flag
 from agent.checks.evidence import Evidence
-from agent.checks.extractive import SummaryLine, extractive_summary, redundant
+from agent.checks.extractive import SummaryLine, cut_off, extractive_summary, redundant
 from agent.checks.text import content_words, is_prose, not_reporting, numbers
 from agent.context import Context, context_of
 from agent.llm.gateway import Choice
@@ -53,7 +53,7 @@ def model_lines(
         # own sentences (a stronger model's prose) are what it adds.
         if (
             not (is_prose(text) and text.rstrip("\"”’')").endswith((".", "!", "?")) and cites)
-            or text.rstrip().endswith(("...", "…"))
+            or cut_off(text)
             or not_reporting(text) is not None
             or redundant(text, [line.text for line in kept])
             or any(copied(text, source) for source in sources)
